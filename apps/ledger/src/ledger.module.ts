@@ -1,0 +1,48 @@
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { NatsConnection } from '@nats-io/transport-node';
+import { DataSource } from 'typeorm';
+import { AppConfig, ConfigModule } from '../../../libs/config/src';
+import { LedgerBooks, LedgerQueries } from '../../../libs/ledger/src';
+import { ObservabilityModule } from '../../../libs/observability/src';
+import { PersistenceModule } from '../../../libs/persistence/src';
+import { LedgerExportController } from './exports/ledger-export.controller';
+import { ledgerExportProvider } from './exports/ledger-export.provider';
+import { LedgerEventsConsumer } from './ledger-events.consumer';
+import { LEDGER_NATS, ledgerNatsProviders } from './ledger-nats.provider';
+import { LedgerQueryController } from './ledger-query.controller';
+
+@Module({})
+export class LedgerModule implements OnApplicationShutdown {
+  constructor(@Inject(LEDGER_NATS) private readonly nc: NatsConnection) {}
+
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: LedgerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot('ledger'),
+        PersistenceModule,
+      ],
+      controllers: [LedgerQueryController, LedgerExportController],
+      providers: [
+        ...ledgerNatsProviders,
+        {
+          provide: LedgerBooks,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new LedgerBooks(ds),
+        },
+        {
+          provide: LedgerQueries,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new LedgerQueries(ds),
+        },
+        LedgerEventsConsumer,
+        ledgerExportProvider,
+      ],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig, runMain } from '../../../libs/config/src';
+import { Metrics } from '../../../libs/observability/src';
+import { startMetricsServer } from './metrics-server';
+import { WorkerModule } from './worker.module';
+
+/** Starts the payment worker: JetStream consumer, processor calls, outbox relay, janitor. */
+export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: ['error', 'warn'],
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}
+
+/** `npm run start:worker`: the worker alone, with its own metrics endpoint. */
+async function startStandaloneWorker(config: AppConfig): Promise<void> {
+  const app = await startWorker(config);
+  if (config.workerMetricsPort === 0) return;
+  const server = await startMetricsServer(app.get(Metrics), config.workerMetricsPort, config.host);
+  process.once('SIGTERM', () => server.close());
+}
+
+if (require.main === module) void runMain('worker', startStandaloneWorker);

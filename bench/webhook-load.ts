@@ -1,0 +1,199 @@
+// Load of signed Stripe events on POST /webhooks/stripe: every request a new event (a unique
+// payout.paid, which the worker applies without any payment of ours), signed like Stripe.
+// closedLoop: N connections back to back (the maximum); openLoop: a fixed offered rate, latency
+// counted from the instant each request was due.
+import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import { Latency, summarize } from './load';
+
+const RUN_ID = randomBytes(4).toString('hex');
+const TIMEOUT_MS = 10_000;
+let sequence = 0;
+
+export interface WebhookTarget {
+  readonly url: string;
+  readonly secret: string;
+}
+
+export interface WebhookLoad {
+  readonly accepted: number;
+  readonly failed: number;
+  readonly durationS: number;
+  readonly acceptedPerS: number;
+  readonly latencyMs: Latency;
+  readonly firstFailure: string | null;
+}
+
+/** A signed, never-seen-before Stripe event: body and Stripe-Signature header. */
+export function signedEvent(secret: string, label: string): { body: string; signature: string } {
+  sequence += 1;
+  const now = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({
+    id: `evt_bench_${RUN_ID}_${label}_${sequence}`,
+    object: 'event',
+    api_version: '2025-08-27.basil',
+    created: now,
+    livemode: false,
+    pending_webhooks: 1,
+    type: 'payout.paid',
+    data: {
+      object: {
+        id: `po_bench_${RUN_ID}_${label}_${sequence}`,
+        object: 'payout',
+        amount: 10_000 + (sequence % 1000),
+        currency: 'eur',
+        arrival_date: now + 86_400,
+        status: 'paid',
+        method: 'standard',
+        failure_code: null,
+      },
+    },
+    request: { id: null, idempotency_key: null },
+  });
+  const signature = Stripe.webhooks.generateTestHeaderString({
+    payload: body,
+    secret,
+    timestamp: now,
+  });
+  return { body, signature };
+}
+
+class Tally {
+  accepted = 0;
+  failed = 0;
+  readonly latencies: number[] = [];
+  firstFailure: string | null = null;
+  record(status: number, body: string, ms: number): void {
+    this.latencies.push(ms);
+    if (status === 200 && body.includes('"received":true')) this.accepted += 1;
+    else this.fail(`HTTP ${status}: ${body.slice(0, 300)}`);
+  }
+  fail(message: string, count = 1): void {
+    if (count <= 0) return;
+    this.failed += count;
+    this.firstFailure ??= message;
+  }
+  result(durationS: number): WebhookLoad {
+    return {
+      accepted: this.accepted,
+      failed: this.failed,
+      durationS: Math.round(durationS * 100) / 100,
+      acceptedPerS: Math.round(this.accepted / durationS),
+      latencyMs: summarize(this.latencies),
+      firstFailure: this.firstFailure,
+    };
+  }
+}
+
+export function closedLoopWebhooks(
+  target: WebhookTarget,
+  options: { label: string; connections: number; durationS: number },
+): Promise<WebhookLoad> {
+  const tally = new Tally();
+  const url = new URL(target.url);
+  let pending: { status: number; body: string } | null = null;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: url.origin,
+        connections: options.connections,
+        duration: options.durationS,
+        timeout: TIMEOUT_MS / 1000,
+        requests: [
+          {
+            method: 'POST',
+            path: url.pathname,
+            setupRequest: (req) => {
+              const { body, signature } = signedEvent(target.secret, options.label);
+              return {
+                ...req,
+                body,
+                headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+              };
+            },
+            onResponse: (status, body) => (pending = { status, body }),
+          },
+        ],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        tally.fail(`${result.errors} connection errors`, result.errors);
+        resolve(tally.result(result.duration));
+      },
+    );
+    instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
+      tally.record(status, pending?.body ?? '', ms);
+      pending = null;
+    });
+  });
+}
+
+export async function openLoopWebhooks(
+  target: WebhookTarget,
+  options: { label: string; rate: number; durationS: number; connections: number },
+): Promise<WebhookLoad> {
+  const tally = new Tally();
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const url = new URL(target.url);
+  let outstanding = 0;
+  const fire = (dueAt: number) => {
+    outstanding += 1;
+    const { body, signature } = signedEvent(target.secret, options.label);
+    const req = request(url, {
+      method: 'POST',
+      agent,
+      timeout: TIMEOUT_MS,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'stripe-signature': signature,
+      },
+    });
+    let done = false;
+    const finish = (f: () => void) => {
+      if (done) return;
+      done = true;
+      outstanding -= 1;
+      f();
+    };
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => finish(() => tally.fail(e.message)));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        finish(() =>
+          tally.record(
+            res.statusCode ?? 0,
+            Buffer.concat(chunks).toString('utf8'),
+            performance.now() - dueAt,
+          ),
+        ),
+      );
+    });
+    req.end(body);
+  };
+  const total = Math.round(options.rate * options.durationS);
+  const interval = 1000 / options.rate;
+  const start = performance.now();
+  let scheduled = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+      for (; scheduled < due; scheduled += 1) fire(start + scheduled * interval);
+      if (scheduled >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+  const sentForS = (performance.now() - start) / 1000;
+  const deadline = performance.now() + 15_000;
+  while (outstanding > 0 && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  tally.fail('no answer within the grace period', outstanding);
+  agent.destroy();
+  return tally.result(sentForS);
+}

@@ -1,0 +1,4 @@
+export * from './messages';
+export * from './processor-adapter';
+export * from './processor-error';
+export * from './subjects';

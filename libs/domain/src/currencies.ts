@@ -1,0 +1,190 @@
+// ISO 4217 active currency codes with their minor-unit exponent.
+// Exponent 2 is the default; the exceptions are listed explicitly.
+const ZERO_DECIMAL = [
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'ISK',
+  'JPY',
+  'KMF',
+  'KRW',
+  'PYG',
+  'RWF',
+  'UGX',
+  'UYI',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
+];
+const THREE_DECIMAL = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
+const FOUR_DECIMAL = ['CLF', 'UYW'];
+const TWO_DECIMAL = [
+  'AED',
+  'AFN',
+  'ALL',
+  'AMD',
+  'ANG',
+  'AOA',
+  'ARS',
+  'AUD',
+  'AWG',
+  'AZN',
+  'BAM',
+  'BBD',
+  'BDT',
+  'BGN',
+  'BMD',
+  'BND',
+  'BOB',
+  'BRL',
+  'BSD',
+  'BTN',
+  'BWP',
+  'BYN',
+  'BZD',
+  'CAD',
+  'CDF',
+  'CHF',
+  'CNY',
+  'COP',
+  'CRC',
+  'CUP',
+  'CVE',
+  'CZK',
+  'DKK',
+  'DOP',
+  'DZD',
+  'EGP',
+  'ERN',
+  'ETB',
+  'EUR',
+  'FJD',
+  'FKP',
+  'GBP',
+  'GEL',
+  'GHS',
+  'GIP',
+  'GMD',
+  'GTQ',
+  'GYD',
+  'HKD',
+  'HNL',
+  'HTG',
+  'HUF',
+  'IDR',
+  'ILS',
+  'INR',
+  'IRR',
+  'JMD',
+  'KES',
+  'KGS',
+  'KHR',
+  'KPW',
+  'KYD',
+  'KZT',
+  'LAK',
+  'LBP',
+  'LKR',
+  'LRD',
+  'LSL',
+  'MAD',
+  'MDL',
+  'MGA',
+  'MKD',
+  'MMK',
+  'MNT',
+  'MOP',
+  'MRU',
+  'MUR',
+  'MVR',
+  'MWK',
+  'MXN',
+  'MYR',
+  'MZN',
+  'NAD',
+  'NGN',
+  'NIO',
+  'NOK',
+  'NPR',
+  'NZD',
+  'PAB',
+  'PEN',
+  'PGK',
+  'PHP',
+  'PKR',
+  'PLN',
+  'QAR',
+  'RON',
+  'RSD',
+  'RUB',
+  'SAR',
+  'SBD',
+  'SCR',
+  'SDG',
+  'SEK',
+  'SGD',
+  'SHP',
+  'SLE',
+  'SOS',
+  'SRD',
+  'SSP',
+  'STN',
+  'SVC',
+  'SYP',
+  'SZL',
+  'THB',
+  'TJS',
+  'TMT',
+  'TOP',
+  'TRY',
+  'TTD',
+  'TWD',
+  'TZS',
+  'UAH',
+  'USD',
+  'UYU',
+  'UZS',
+  'VES',
+  'WST',
+  'XCD',
+  'YER',
+  'ZAR',
+  'ZMW',
+  'ZWG',
+];
+
+export type CurrencyCode = string & { readonly __brand: 'CurrencyCode' };
+
+const EXPONENTS: ReadonlyMap<string, number> = new Map([
+  ...ZERO_DECIMAL.map((c) => [c, 0] as const),
+  ...TWO_DECIMAL.map((c) => [c, 2] as const),
+  ...THREE_DECIMAL.map((c) => [c, 3] as const),
+  ...FOUR_DECIMAL.map((c) => [c, 4] as const),
+]);
+
+/** Largest amount accepted in one payment: ten million major units, capped at GraphQL Int. */
+const MAX_MAJOR_UNITS = 10_000_000;
+export const MAX_GRAPHQL_INT = 2_147_483_647;
+
+/** Upper-cases and checks an ISO 4217 code; returns null when it is not an active currency. */
+export function parseCurrency(input: string): CurrencyCode | null {
+  const code = input.trim().toUpperCase();
+  return EXPONENTS.has(code) ? (code as CurrencyCode) : null;
+}
+
+export function currencyExponent(currency: CurrencyCode): number {
+  const exponent = EXPONENTS.get(currency);
+  if (exponent === undefined) throw new Error(`unknown currency ${currency}`);
+  return exponent;
+}
+
+export function maxAmount(currency: CurrencyCode): number {
+  return Math.min(MAX_MAJOR_UNITS * 10 ** currencyExponent(currency), MAX_GRAPHQL_INT);
+}
+
+export function isKnownCurrency(input: string): boolean {
+  return EXPONENTS.has(input);
+}

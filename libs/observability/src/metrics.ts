@@ -1,0 +1,146 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Every metric the services export on GET /metrics, created once per process. */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly graphqlDuration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'GraphQL root field latency by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly paymentsAccepted = new Counter({
+    name: 'payments_accepted_total',
+    help: 'Payments accepted by createPayment (replays not counted)',
+    labelNames: ['currency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly paymentsByStatus = new Gauge({
+    name: 'payments_by_status',
+    help: 'Payments per status (sampled from the database)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxLag = new Gauge({
+    name: 'outbox_lag_seconds',
+    help: 'Age of the oldest unpublished outbox message',
+    registers: [this.registry],
+  });
+
+  readonly outboxPublished = new Counter({
+    name: 'outbox_published_total',
+    help: 'Outbox messages published to JetStream',
+    registers: [this.registry],
+  });
+
+  readonly consumerLag = new Gauge({
+    name: 'jetstream_consumer_pending_messages',
+    help: 'Messages not yet delivered plus not yet acknowledged, per durable consumer',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly commandsHandled = new Counter({
+    name: 'worker_commands_total',
+    help: 'Payment commands handled by the worker, by type and result',
+    labelNames: ['type', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLettered = new Counter({
+    name: 'messages_dead_lettered_total',
+    help: 'Messages moved to the dead-letter stream, by subject',
+    labelNames: ['subject'] as const,
+    registers: [this.registry],
+  });
+
+  readonly processorCallDuration = new Histogram({
+    name: 'processor_call_duration_seconds',
+    help: 'Processor call latency by processor, operation and outcome',
+    labelNames: ['processor', 'operation', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly paymentOutcomes = new Counter({
+    name: 'payment_outcomes_total',
+    help: 'Final or action-needed payment outcomes by processor and status (decline rate)',
+    labelNames: ['processor', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly paymentsNeedingOperator = new Gauge({
+    name: 'payments_needing_operator',
+    help: 'Payments whose processor outcome stayed unknown through the whole status-sync schedule',
+    registers: [this.registry],
+  });
+
+  readonly webhookEventsReceived = new Counter({
+    name: 'webhook_events_received_total',
+    help: 'Verified processor webhooks stored (duplicates not counted)',
+    labelNames: ['processor', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookEventsRejected = new Counter({
+    name: 'webhook_events_rejected_total',
+    help: 'Processor webhooks refused at intake (bad signature, stale, malformed), by reason',
+    labelNames: ['processor', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookEventsApplied = new Counter({
+    name: 'webhook_events_applied_total',
+    help: 'Stored webhooks the worker applied, by result (applied, ignored, orphan, failed)',
+    labelNames: ['processor', 'type', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookLag = new Histogram({
+    name: 'webhook_lag_seconds',
+    help: 'Processor event time to applied, per processor',
+    labelNames: ['processor'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
+  readonly webhookOrphans = new Counter({
+    name: 'webhook_orphans_total',
+    help: 'Webhooks about a payment or refund unknown to us (kept for operators)',
+    labelNames: ['processor'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ledgerLag = new Histogram({
+    name: 'ledger_booking_lag_seconds',
+    help: 'Ledger lag: event published to its stream (JetStream time) to its batch committed, per durable consumer',
+    labelNames: ['consumer'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly ledgerEventAge = new Histogram({
+    name: 'ledger_event_age_seconds',
+    help: 'Event occurredAt (business time) to its entries committed, per durable consumer',
+    labelNames: ['consumer'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400],
+    registers: [this.registry],
+  });
+
+  readonly disputesOpen = new Gauge({
+    name: 'disputes_open',
+    help: 'Disputes not yet closed, won or lost (sampled from the database)',
+    registers: [this.registry],
+  });
+
+  constructor(collectDefaults = true) {
+    if (collectDefaults) collectDefaultMetrics({ register: this.registry });
+  }
+}

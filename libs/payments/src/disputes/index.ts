@@ -1,0 +1,2 @@
+export * from './dispute-query.service';
+export * from './dispute.view';

@@ -1,0 +1,262 @@
+import { EntityManager } from 'typeorm';
+import { PaymentStatus, newId, transition } from '../../../domain/src';
+import {
+  PAYMENT_COLUMNS,
+  PaymentView,
+  REFUND_COLUMNS,
+  RefundView,
+  toPaymentView,
+  toRefundView,
+} from '../payment.view';
+import { AttemptOutcome, AttemptRecord, ProcessorOperation } from './attempt-policy';
+
+/** Row-level reads and writes the worker does inside its transactions. */
+export async function lockPayment(
+  tx: EntityManager,
+  paymentId: string,
+): Promise<PaymentView | null> {
+  const [row] = await tx.query(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1 FOR UPDATE`, [
+    paymentId,
+  ]);
+  return row ? toPaymentView(row) : null;
+}
+
+export async function lockRefund(tx: EntityManager, refundId: string): Promise<RefundView | null> {
+  const [row] = await tx.query(`SELECT ${REFUND_COLUMNS} FROM refunds WHERE id = $1 FOR UPDATE`, [
+    refundId,
+  ]);
+  return row ? toRefundView(row) : null;
+}
+
+export async function latestAttempt(
+  tx: EntityManager,
+  paymentId: string,
+  operation: ProcessorOperation,
+  refundId: string | null,
+): Promise<AttemptRecord | undefined> {
+  const [row] = await tx.query(
+    `SELECT id, processor, attempt_number, idempotency_key, outcome, error_kind FROM payment_attempts
+     WHERE payment_id = $1 AND operation = $2 AND refund_id IS NOT DISTINCT FROM $3
+     ORDER BY attempt_number DESC LIMIT 1`,
+    [paymentId, operation, refundId],
+  );
+  return row
+    ? {
+        id: row.id,
+        processor: row.processor,
+        attemptNumber: row.attempt_number,
+        idempotencyKey: row.idempotency_key,
+        outcome: row.outcome,
+        errorKind: row.error_kind,
+      }
+    : undefined;
+}
+
+export async function insertAttempt(
+  tx: EntityManager,
+  a: {
+    paymentId: string;
+    refundId: string | null;
+    processor: string;
+    operation: ProcessorOperation;
+    attemptNumber: number;
+    idempotencyKey: string;
+  },
+): Promise<AttemptRecord> {
+  const id = newId('att');
+  await tx.query(
+    `INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')`,
+    [id, a.paymentId, a.refundId, a.processor, a.operation, a.attemptNumber, a.idempotencyKey],
+  );
+  return {
+    id,
+    processor: a.processor,
+    attemptNumber: a.attemptNumber,
+    idempotencyKey: a.idempotencyKey,
+    outcome: 'pending',
+    errorKind: null,
+  };
+}
+
+export async function completeAttempt(
+  tx: EntityManager,
+  attemptId: string,
+  result: { outcome: AttemptOutcome; latencyMs: number; errorKind?: string; errorMessage?: string },
+): Promise<void> {
+  await tx.query(
+    `UPDATE payment_attempts SET outcome = $2, latency_ms = $3, error_kind = $4, error_message = $5,
+       completed_at = CASE WHEN $2 IN ('succeeded', 'failed') THEN now() END
+     WHERE id = $1`,
+    [
+      attemptId,
+      result.outcome,
+      result.latencyMs,
+      result.errorKind ?? null,
+      result.errorMessage?.slice(0, 500) ?? null,
+    ],
+  );
+}
+
+export interface PaymentChanges {
+  readonly status?: PaymentStatus;
+  readonly processor?: string;
+  readonly processorReference?: string | null;
+  readonly amountAuthorized?: number;
+  readonly amountCaptured?: number;
+  readonly amountRefundedDelta?: number;
+  readonly failure?: unknown;
+  readonly nextAction?: unknown;
+  readonly clearPendingOperation?: boolean;
+}
+
+// $1 is the payment id; $2..$12 come from paymentUpdateParams.
+const PAYMENT_UPDATE = `UPDATE payments SET
+       status = COALESCE($2, status),
+       processor = COALESCE($3, processor),
+       processor_reference = COALESCE($4, processor_reference),
+       amount_authorized = COALESCE($5, amount_authorized),
+       amount_captured = COALESCE($6, amount_captured),
+       amount_refunded = amount_refunded + $7,
+       failure = CASE WHEN $8::boolean THEN $9::jsonb ELSE failure END,
+       next_action = CASE WHEN $10::boolean THEN $11::jsonb ELSE next_action END,
+       pending_operation = CASE WHEN $12::boolean THEN NULL ELSE pending_operation END,
+       pending_capture_amount = CASE WHEN $12::boolean THEN NULL ELSE pending_capture_amount END,
+       updated_at = now()`;
+
+function paymentUpdateParams(changes: PaymentChanges): unknown[] {
+  return [
+    changes.status ?? null,
+    changes.processor ?? null,
+    changes.processorReference ?? null,
+    changes.amountAuthorized ?? null,
+    changes.amountCaptured ?? null,
+    changes.amountRefundedDelta ?? 0,
+    changes.failure !== undefined,
+    changes.failure === undefined ? null : JSON.stringify(changes.failure),
+    changes.nextAction !== undefined,
+    changes.nextAction === undefined ? null : JSON.stringify(changes.nextAction),
+    changes.clearPendingOperation ?? false,
+  ];
+}
+
+/**
+ * The hot path of a successful processor answer, in ONE statement: the payment moves only from
+ * a status the state machine allows (`allowedFrom`), and only then is the attempt completed and
+ * the event written. Returns null when the payment was not in such a status (the caller then
+ * takes the general, transactional path, which explains the refusal).
+ */
+export async function recordSuccessAtomically(
+  sql: Pick<EntityManager, 'query'>,
+  input: {
+    paymentId: string;
+    attemptId: string;
+    latencyMs: number;
+    changes: PaymentChanges;
+    allowedFrom: readonly PaymentStatus[];
+    event: { id: string; subject: string; payload: unknown } | null;
+  },
+): Promise<PaymentView | null> {
+  const rows = await sql.query(
+    `WITH moved AS (${PAYMENT_UPDATE} WHERE id = $1 AND status = ANY($13::text[]) RETURNING ${PAYMENT_COLUMNS}),
+     attempt AS (
+       UPDATE payment_attempts SET outcome = 'succeeded', latency_ms = $14, completed_at = now()
+       WHERE id = $15 AND EXISTS (SELECT 1 FROM moved) RETURNING id),
+     event AS (
+       INSERT INTO outbox (id, subject, payload) SELECT $16, $17, $18::jsonb FROM moved WHERE $16::text IS NOT NULL
+       RETURNING id)
+     SELECT * FROM moved`,
+    [
+      input.paymentId,
+      ...paymentUpdateParams(input.changes),
+      input.allowedFrom,
+      input.latencyMs,
+      input.attemptId,
+      input.event?.id ?? null,
+      input.event?.subject ?? null,
+      input.event ? JSON.stringify(input.event.payload) : null,
+    ],
+  );
+  return rows[0] ? toPaymentView(rows[0]) : null;
+}
+
+/**
+ * The first step of an authorize, in one statement: PENDING → PROCESSING. Null when the
+ * payment is not PENDING (a redelivery, a cancel): the caller takes the general path.
+ */
+export async function startProcessing(
+  sql: Pick<EntityManager, 'query'>,
+  paymentId: string,
+): Promise<PaymentView | null> {
+  const [rows] = await sql.query(
+    `UPDATE payments SET status = 'PROCESSING', updated_at = now() WHERE id = $1 AND status = 'PENDING'
+     RETURNING ${PAYMENT_COLUMNS}`,
+    [paymentId],
+  );
+  return rows[0] ? toPaymentView(rows[0]) : null;
+}
+
+/** The first attempt of a payment just moved to PROCESSING, naming its processor. */
+export async function insertFirstAttempt(
+  sql: Pick<EntityManager, 'query'>,
+  a: { paymentId: string; processor: string; idempotencyKey: string },
+): Promise<AttemptRecord> {
+  const id = newId('att');
+  await sql.query(
+    `WITH chosen AS (UPDATE payments SET processor = $3 WHERE id = $2 RETURNING id)
+     INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
+     SELECT $1, id, NULL, $3, 'authorize', 1, $4, 'pending' FROM chosen`,
+    [id, a.paymentId, a.processor, a.idempotencyKey],
+  );
+  return {
+    id,
+    processor: a.processor,
+    attemptNumber: 1,
+    idempotencyKey: a.idempotencyKey,
+    outcome: 'pending',
+    errorKind: null,
+  };
+}
+
+/**
+ * Applies changes through the state machine: a status the table does not allow from the
+ * current one is refused (the payment is left as it is and null returned).
+ */
+export async function updatePayment(
+  tx: EntityManager,
+  current: PaymentView,
+  changes: PaymentChanges,
+): Promise<PaymentView | null> {
+  if (changes.status) {
+    const decision = transition(current.status, changes.status);
+    if (decision.kind === 'refused') return null;
+  }
+  const [rows] = await tx.query(`${PAYMENT_UPDATE} WHERE id = $1 RETURNING ${PAYMENT_COLUMNS}`, [
+    current.id,
+    ...paymentUpdateParams(changes),
+  ]);
+  return toPaymentView(rows[0]);
+}
+
+export async function updateRefund(
+  tx: EntityManager,
+  refundId: string,
+  changes: {
+    status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+    processorReference?: string;
+    failure?: unknown;
+  },
+): Promise<RefundView> {
+  const [rows] = await tx.query(
+    `UPDATE refunds SET status = $2, processor_reference = COALESCE($3, processor_reference),
+       failure = COALESCE($4::jsonb, failure), updated_at = now()
+     WHERE id = $1 RETURNING ${REFUND_COLUMNS}`,
+    [
+      refundId,
+      changes.status,
+      changes.processorReference ?? null,
+      changes.failure ? JSON.stringify(changes.failure) : null,
+    ],
+  );
+  return toRefundView(rows[0]);
+}

@@ -1,0 +1,430 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
+import { EventType, Subjects } from '../../../contracts/src';
+import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
+import { Logger, Metrics } from '../../../observability/src';
+import { KnownFee, paymentEventMessage } from '../events';
+import { refundEventMessage } from '../finance-events';
+import { PaymentView, RefundView } from '../payment.view';
+import { lockPayment, lockRefund, updatePayment, updateRefund } from '../processing/payment-store';
+import { feeOf, recordChargeFact } from './charge-fee.store';
+import { applyDispute } from './dispute-application';
+import { applyPayout } from './payout-application';
+import { simulatorWebhookEffect } from './simulator-webhook-effect';
+import { stripeWebhookEffect } from './stripe-webhook-effect';
+import { WEBHOOK_EVENT_COLUMNS, WebhookEventView, toWebhookEventView } from './webhook-event';
+import { Outcome, applied, ignored, orphan } from './webhook-outcome';
+import {
+  ChargeEffect,
+  PaymentEffect,
+  PaymentMatch,
+  RefundEffect,
+  RefundsEffect,
+  WebhookEffect,
+  ignore,
+} from './webhook-effect';
+
+/** Applies a stored webhook (the `webhook` command of the worker). */
+export interface WebhookApplier {
+  apply(webhookEventId: string): Promise<void>;
+}
+
+const REFUND_BEFORE_PAYMENT_RETRY_MS = 2000;
+
+type EffectMapper = (type: string, payload: unknown) => WebhookEffect;
+
+/** One mapping per processor; events of others are kept but ignored. */
+const EFFECT_MAPPERS: Readonly<Record<string, EffectMapper>> = {
+  stripe: stripeWebhookEffect,
+  simulator: simulatorWebhookEffect,
+};
+
+const EVENT_OF_STATUS: Readonly<Record<PaymentStatus, EventType | null>> = {
+  PENDING: null,
+  PROCESSING: null,
+  REQUIRES_ACTION: 'requires_action',
+  AUTHORIZED: 'authorized',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  CANCELED: 'canceled',
+};
+
+/**
+ * Applies verified processor webhooks to payments and refunds, monotonically: every status goes
+ * through the state machine, so a duplicate or an old event never moves anything backwards.
+ * The event row is locked first, so concurrent deliveries of one event apply it once; the
+ * change, its outbox event and the event's new status commit together.
+ */
+export class WebhookApplicationService implements WebhookApplier {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly subjects: Subjects,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly outboxWritten: () => void = () => undefined,
+  ) {}
+
+  async apply(webhookEventId: string): Promise<void> {
+    let result: { event: WebhookEventView; outcome: Outcome; appliedAt: Date | null } | null;
+    try {
+      result = await this.dataSource.transaction((tx) => this.applyLocked(tx, webhookEventId));
+    } catch (error) {
+      await this.recordFailure(webhookEventId, error);
+      throw error;
+    }
+    if (!result) return;
+    const { event, outcome, appliedAt } = result;
+    this.metrics.webhookEventsApplied.inc({
+      processor: event.processor,
+      type: event.type,
+      result: outcome.status,
+    });
+    if (outcome.status === 'orphan' && event.status !== 'orphan') {
+      this.metrics.webhookOrphans.inc({ processor: event.processor });
+      this.logger.warn(
+        { webhookEventId, processor: event.processor, type: event.type, reason: outcome.reason },
+        'webhook about something unknown to us kept as an orphan',
+      );
+    }
+    if (appliedAt) {
+      const lag = (appliedAt.getTime() - event.occurredAt.getTime()) / 1000;
+      this.metrics.webhookLag.observe({ processor: event.processor }, Math.max(0, lag));
+    }
+    if (outcome.messages.length > 0) this.outboxWritten();
+  }
+
+  private async applyLocked(tx: EntityManager, id: string) {
+    const [row] = await tx.query(
+      `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    if (!row) {
+      this.logger.warn({ webhookEventId: id }, 'webhook command for an unknown event ignored');
+      return null;
+    }
+    const event = toWebhookEventView(row);
+    if (event.status === 'applied') return null;
+    const mapper = EFFECT_MAPPERS[event.processor];
+    const effect = mapper
+      ? mapper(event.type, event.payload)
+      : ignore(`no mapping for ${event.processor}`);
+    const outcome = await this.applyEffect(tx, event, effect);
+    await writeOutbox(tx, outcome.messages);
+    // UPDATE … RETURNING answers [rows, count] through TypeORM.
+    const [updated] = await tx.query(
+      `UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
+         applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
+       WHERE id = $1 RETURNING applied_at`,
+      [id, outcome.status, outcome.reason],
+    );
+    const appliedAt = updated[0]?.applied_at ? new Date(updated[0].applied_at) : null;
+    return { event, outcome, appliedAt };
+  }
+
+  private applyEffect(
+    tx: EntityManager,
+    event: WebhookEventView,
+    effect: WebhookEffect,
+  ): Promise<Outcome> {
+    const { processor } = event;
+    switch (effect.kind) {
+      case 'ignore':
+        return Promise.resolve(ignored(effect.reason));
+      case 'payment':
+        return this.applyPayment(tx, processor, effect);
+      case 'refunds':
+        return this.applyRefunds(tx, processor, effect);
+      case 'charge':
+        return this.applyCharge(tx, processor, effect);
+      case 'dispute':
+        return applyDispute(tx, this.subjects, processor, effect, event.occurredAt);
+      case 'payout':
+        return applyPayout(tx, this.subjects, processor, effect);
+    }
+  }
+
+  /**
+   * Remembers the payment's charge and, when its balance transaction came expanded, the fee:
+   * `payments.evt.fee_recorded` announces it once, whatever the payment's status.
+   */
+  private async applyCharge(
+    tx: EntityManager,
+    processor: string,
+    effect: ChargeEffect,
+  ): Promise<Outcome> {
+    const found = await this.findPayment(tx, processor, effect.match);
+    if (typeof found === 'string')
+      return found === 'unknown' ? orphan(describe(effect.match)) : ignored(found);
+    const { newlyKnown } = await recordChargeFact(tx, found.id, processor, effect.charge);
+    return applied(newlyKnown ? [this.feeRecorded(found, newlyKnown)] : []);
+  }
+
+  private feeRecorded(payment: PaymentView, fee: KnownFee): OutboxMessage {
+    return paymentEventMessage(this.subjects, 'fee_recorded', payment, { fee });
+  }
+
+  private async applyPayment(
+    tx: EntityManager,
+    processor: string,
+    effect: PaymentEffect,
+  ): Promise<Outcome> {
+    const found = await this.findPayment(tx, processor, effect.match);
+    if (typeof found === 'string')
+      return found === 'unknown' ? orphan(describe(effect.match)) : ignored(found);
+    const payment = found;
+    const charge = effect.charge
+      ? await recordChargeFact(tx, payment.id, processor, effect.charge)
+      : null;
+    const feeMessages = charge?.newlyKnown ? [this.feeRecorded(payment, charge.newlyKnown)] : [];
+    if (effect.status === null) {
+      return feeMessages.length > 0
+        ? applied(feeMessages)
+        : ignored('no status change (processing)');
+    }
+    const decision = transition(payment.status, effect.status);
+    if (decision.kind === 'refused') {
+      if (feeMessages.length > 0) return applied(feeMessages);
+      return ignored(`stale: payment is ${payment.status}, event says ${effect.status}`);
+    }
+    const moved = decision.kind === 'moved';
+    const updated = await updatePayment(tx, payment, {
+      status: effect.status,
+      processorReference: effect.match.processorReference,
+      ...(effect.amountAuthorized !== undefined
+        ? { amountAuthorized: effect.amountAuthorized }
+        : {}),
+      ...(effect.amountCaptured !== undefined ? { amountCaptured: effect.amountCaptured } : {}),
+      ...(effect.failure !== undefined ? { failure: effect.failure } : {}),
+      ...(effect.nextAction !== undefined ? { nextAction: effect.nextAction } : {}),
+      // A pending capture or cancel is moot once the processor reports a final status.
+      clearPendingOperation: moved && ['SUCCEEDED', 'FAILED', 'CANCELED'].includes(effect.status),
+    });
+    if (!updated || !moved) return applied(feeMessages);
+    if (updated.processor) {
+      this.metrics.paymentOutcomes.inc({ processor: updated.processor, status: effect.status });
+    }
+    // A capture of an authorization is announced as the worker announces it: `captured`.
+    const type =
+      payment.status === 'AUTHORIZED' && effect.status === 'SUCCEEDED'
+        ? 'captured'
+        : EVENT_OF_STATUS[effect.status];
+    if (!type) return applied(feeMessages);
+    const amount = effect.status === 'SUCCEEDED' ? updated.amountCaptured : undefined;
+    const fee = await feeOf(tx, updated.id);
+    return applied([
+      paymentEventMessage(this.subjects, type, updated, { amount, fee }),
+      ...feeMessages,
+    ]);
+  }
+
+  /**
+   * Our payment for this processor object, locked. By reference first; by our id from the
+   * metadata only while the payment has no other reference (an event about an earlier intent
+   * of the same payment must not decide it).
+   */
+  private async findPayment(
+    tx: EntityManager,
+    processor: string,
+    match: PaymentMatch,
+  ): Promise<PaymentView | 'unknown' | string> {
+    if (match.processorReference) {
+      const [row] = await tx.query(
+        `SELECT id FROM payments WHERE processor = $1 AND processor_reference = $2`,
+        [processor, match.processorReference],
+      );
+      if (row) return (await lockPayment(tx, row.id)) ?? 'unknown';
+    }
+    if (!match.paymentId) return 'unknown';
+    const payment = await lockPayment(tx, match.paymentId);
+    if (!payment) return 'unknown';
+    if (payment.processor !== processor) {
+      return `payment ${payment.id} is at ${payment.processor ?? 'no processor'}, not ${processor}`;
+    }
+    if (
+      payment.processorReference &&
+      match.processorReference &&
+      payment.processorReference !== match.processorReference
+    ) {
+      return `event is about ${match.processorReference}; payment ${payment.id} is ${payment.processorReference}`;
+    }
+    return payment;
+  }
+
+  private async applyRefunds(
+    tx: EntityManager,
+    processor: string,
+    effect: RefundsEffect,
+  ): Promise<Outcome> {
+    const messages: OutboxMessage[] = [];
+    const unknown: string[] = [];
+    const stale: string[] = [];
+    for (const refundEffect of effect.refunds) {
+      const result = await this.applyRefund(tx, processor, refundEffect);
+      if (result === 'unknown') unknown.push(refundEffect.processorReference ?? '?');
+      else if (typeof result === 'string') stale.push(result);
+      else messages.push(...result);
+    }
+    if (unknown.length > 0 && unknown.length === effect.refunds.length) {
+      return orphan(`no refund of ours for ${unknown.join(', ')} (${describe(effect.payment)})`);
+    }
+    if (messages.length === 0 && stale.length > 0) return ignored(stale.join('; '));
+    return applied(messages);
+  }
+
+  /**
+   * Moves one refund: PENDING → SUCCEEDED adds its amount to the payment (once: only that
+   * transition does), SUCCEEDED → FAILED is a reversal and takes it back.
+   */
+  private async applyRefund(
+    tx: EntityManager,
+    processor: string,
+    effect: RefundEffect,
+  ): Promise<OutboxMessage[] | 'unknown' | string> {
+    const refundId = await this.findRefundId(tx, processor, effect);
+    if (!refundId) return 'unknown';
+    const [{ payment_id: paymentId }] = await tx.query(
+      `SELECT payment_id FROM refunds WHERE id = $1`,
+      [refundId],
+    );
+    // Payment before refund, the order the worker locks them in.
+    const payment = (await lockPayment(tx, paymentId)) as PaymentView;
+    const refund = (await lockRefund(tx, refundId)) as RefundView;
+    if (effect.amount !== refund.amount) {
+      this.logger.warn(
+        { refundId, ours: refund.amount, processor: effect.amount },
+        'refund amount differs from the processor; our amount is booked',
+      );
+    }
+    const to = effect.status;
+    const change = refundTransition(refund.status, to);
+    if (change === 'moved' && to === 'SUCCEEDED' && payment.status !== 'SUCCEEDED') {
+      // The payment's own success is still on its way (events arrive in any order): wait for it.
+      throw new RetryLater(
+        REFUND_BEFORE_PAYMENT_RETRY_MS,
+        'refund reported before the payment succeeded',
+      );
+    }
+    if (change === 'refused')
+      return `stale: refund ${refundId} is ${refund.status}, event says ${to}`;
+    if (change === 'unchanged') {
+      if (!refund.processorReference && effect.processorReference) {
+        await updateRefund(tx, refundId, {
+          status: refund.status,
+          processorReference: effect.processorReference,
+        });
+      }
+      return [];
+    }
+    const updatedRefund = await updateRefund(tx, refundId, {
+      status: to,
+      processorReference: effect.processorReference ?? undefined,
+      ...(effect.failure ? { failure: effect.failure } : {}),
+    });
+    if (to === 'SUCCEEDED') {
+      const updated = (await updatePayment(tx, payment, {
+        amountRefundedDelta: refund.amount,
+      })) as PaymentView;
+      return [
+        paymentEventMessage(this.subjects, 'refunded', updated, {
+          amount: refund.amount,
+          refund: updatedRefund,
+        }),
+        refundEventMessage(this.subjects, 'succeeded', updated.processor, updatedRefund),
+      ];
+    }
+    // FAILED: a reversal of money already counted, or a refund that never moved money.
+    const reversal = refund.status === 'SUCCEEDED';
+    const updated = reversal
+      ? ((await updatePayment(tx, payment, { amountRefundedDelta: -refund.amount })) as PaymentView)
+      : payment;
+    return [
+      paymentEventMessage(this.subjects, 'refund_failed', updated, {
+        ...(reversal ? { amount: refund.amount } : {}),
+        refund: updatedRefund,
+      }),
+      refundEventMessage(this.subjects, 'failed', updated.processor, updatedRefund),
+    ];
+  }
+
+  private async findRefundId(
+    tx: EntityManager,
+    processor: string,
+    effect: RefundEffect,
+  ): Promise<string | null> {
+    if (effect.processorReference) {
+      const [row] = await tx.query(
+        `SELECT r.id FROM refunds r JOIN payments p ON p.id = r.payment_id
+         WHERE r.processor_reference = $1 AND p.processor = $2`,
+        [effect.processorReference, processor],
+      );
+      if (row) return row.id;
+    }
+    if (!effect.refundId) return null;
+    const [row] = await tx.query(
+      `SELECT r.id, r.processor_reference FROM refunds r JOIN payments p ON p.id = r.payment_id
+       WHERE r.id = $1 AND p.processor = $2`,
+      [effect.refundId, processor],
+    );
+    if (!row) return null;
+    // Our id names it, but the processor already gave it another reference: not this one.
+    if (
+      row.processor_reference &&
+      effect.processorReference &&
+      row.processor_reference !== effect.processorReference
+    ) {
+      return null;
+    }
+    return row.id;
+  }
+
+  private async recordFailure(id: string, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      const [rows]: [{ processor: string; type: string }[], number] = await this.dataSource.query(
+        `UPDATE webhook_events SET status = 'failed', attempts = attempts + 1, last_error = $2
+         WHERE id = $1 AND status <> 'applied' RETURNING processor, type`,
+        [id, message.slice(0, 500)],
+      );
+      for (const row of rows) {
+        this.metrics.webhookEventsApplied.inc({
+          processor: row.processor,
+          type: row.type,
+          result: 'failed',
+        });
+      }
+    } catch (recordError) {
+      this.logger.error(
+        { err: recordError, webhookEventId: id },
+        'could not record webhook failure',
+      );
+    }
+    if (error instanceof RetryLater) {
+      this.logger.info({ webhookEventId: id, reason: message }, 'webhook deferred; will retry');
+    } else {
+      this.logger.error(
+        { err: error, webhookEventId: id },
+        'applying a webhook failed; will retry',
+      );
+    }
+  }
+}
+
+/** Refunds only move forward: PENDING → SUCCEEDED | FAILED, and SUCCEEDED → FAILED (reversal). */
+export function refundTransition(
+  from: RefundStatus,
+  to: RefundStatus,
+): 'moved' | 'unchanged' | 'refused' {
+  if (from === to) return 'unchanged';
+  if (from === 'PENDING') return 'moved';
+  return from === 'SUCCEEDED' && to === 'FAILED' ? 'moved' : 'refused';
+}
+
+function describe(match: PaymentMatch): string {
+  const parts = [
+    match.processorReference ? `reference ${match.processorReference}` : null,
+    match.paymentId ? `payment_id ${match.paymentId}` : null,
+  ].filter(Boolean);
+  return parts.length > 0
+    ? `no payment of ours for ${parts.join(' / ')}`
+    : 'event names no payment';
+}

@@ -1,0 +1,151 @@
+import { DataSource } from 'typeorm';
+import { newId } from '../../../domain/src';
+import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../../contracts/src';
+import { writeOutbox } from '../../../messaging/src';
+import { Logger, Metrics } from '../../../observability/src';
+import { ProcessorRouter } from '../routing/processor-router';
+
+/** Why a webhook was refused: stored nowhere, answered 400. */
+export type WebhookRejectionReason =
+  'missing_header' | 'stale_timestamp' | 'bad_signature' | 'malformed' | 'no_secret';
+
+export class WebhookRejected extends Error {
+  readonly error = 'invalid_signature';
+  constructor(
+    readonly reason: WebhookRejectionReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebhookRejected';
+  }
+}
+
+/** The path names no configured processor (answered 404). */
+export class UnknownWebhookProcessor extends Error {
+  constructor(readonly processor: string) {
+    super(`no configured processor is named "${processor}"`);
+    this.name = 'UnknownWebhookProcessor';
+  }
+}
+
+export interface WebhookReceipt {
+  readonly received: true;
+  readonly duplicate: boolean;
+  readonly id: string;
+}
+
+// Stripe and simulator messages, first line only (they never hold the secret).
+const REASON_PATTERNS: readonly [RegExp, WebhookRejectionReason][] = [
+  [/no .*secret/i, 'no_secret'],
+  [/missing|header value|no v1|expected scheme|unable to extract/i, 'missing_header'],
+  [/timestamp|tolerance/i, 'stale_timestamp'],
+  [/json|unreadable|not a .*event/i, 'malformed'],
+];
+
+/**
+ * Webhook intake: verify over the raw bytes with the processor's adapter, store the event once
+ * (unique processor event id) with the command to apply it, in one transaction. The gateway
+ * answers 200 as soon as this returns; the worker applies the event.
+ */
+export class WebhookIntakeService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly router: ProcessorRouter,
+    private readonly subjects: Subjects,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly outboxWritten: () => void = () => undefined,
+  ) {}
+
+  async receive(
+    processor: string,
+    rawBody: Buffer | undefined,
+    signatureHeader: string | undefined,
+  ): Promise<WebhookReceipt> {
+    if (!this.router.names.includes(processor)) throw new UnknownWebhookProcessor(processor);
+    let event: ParsedWebhook;
+    try {
+      event = this.verify(processor, rawBody, signatureHeader);
+    } catch (error) {
+      const rejected = asRejection(error);
+      this.metrics.webhookEventsRejected.inc({ processor, reason: rejected.reason });
+      this.logger.warn({ processor, reason: rejected.reason }, rejected.message);
+      throw rejected;
+    }
+    try {
+      return await this.store(processor, event);
+    } catch (error) {
+      // jsonb refuses what JSON allows (e.g. \u0000 in a string): the body's fault, not ours.
+      if ((error as { code?: unknown }).code !== '22P05') throw error;
+      this.metrics.webhookEventsRejected.inc({ processor, reason: 'malformed' });
+      throw new WebhookRejected('malformed', 'webhook body holds text Postgres cannot store');
+    }
+  }
+
+  private verify(
+    processor: string,
+    rawBody: Buffer | undefined,
+    signatureHeader: string | undefined,
+  ): ParsedWebhook {
+    if (!rawBody || rawBody.length === 0) {
+      throw new WebhookRejected('malformed', 'webhook body is empty');
+    }
+    const event = this.router.adapter(processor).parseWebhook(rawBody, signatureHeader);
+    if (
+      typeof event.eventId !== 'string' ||
+      event.eventId.length === 0 ||
+      event.eventId.length > 255 ||
+      typeof event.type !== 'string' ||
+      event.type.length === 0 ||
+      Number.isNaN(event.occurredAt.getTime())
+    ) {
+      throw new WebhookRejected('malformed', 'webhook event has no usable id, type or time');
+    }
+    return event;
+  }
+
+  private async store(processor: string, event: ParsedWebhook): Promise<WebhookReceipt> {
+    const receipt = await this.dataSource.transaction(async (tx) => {
+      const id = newId('evt');
+      const inserted: { id: string }[] = await tx.query(
+        `INSERT INTO webhook_events (id, processor, processor_event_id, type, payload, occurred_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+         ON CONFLICT (processor, processor_event_id) DO NOTHING RETURNING id`,
+        [
+          id,
+          processor,
+          event.eventId,
+          event.type,
+          JSON.stringify(event.payload ?? null),
+          event.occurredAt,
+        ],
+      );
+      if (inserted.length === 0) {
+        const [existing] = await tx.query(
+          `SELECT id FROM webhook_events WHERE processor = $1 AND processor_event_id = $2`,
+          [processor, event.eventId],
+        );
+        return { received: true as const, duplicate: true, id: existing.id as string };
+      }
+      const command: PaymentCommand = { v: 1, type: 'webhook', webhookEventId: id };
+      await writeOutbox(tx, [{ subject: this.subjects.command('webhook'), payload: command }]);
+      return { received: true as const, duplicate: false, id };
+    });
+    if (!receipt.duplicate) {
+      this.metrics.webhookEventsReceived.inc({ processor, type: event.type });
+      this.outboxWritten();
+    }
+    return receipt;
+  }
+}
+
+function asRejection(error: unknown): WebhookRejected {
+  if (error instanceof WebhookRejected) return error;
+  if (error instanceof ProcessorError && error.kind === 'webhook_signature') {
+    const reason = REASON_PATTERNS.find(([pattern]) => pattern.test(error.message))?.[1];
+    return new WebhookRejected(reason ?? 'bad_signature', error.message);
+  }
+  // Anything else from a parser is an unreadable body, never a server error.
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new WebhookRejected('malformed', `webhook rejected: ${message}`);
+}

@@ -1,0 +1,18 @@
+import { PaymentsSchema1763700000000 } from './1763700000000-payments-schema';
+import { RoutingSchema1763800000000 } from './1763800000000-routing-schema';
+import { WebhookEvents1763950000000 } from './1763950000000-webhook-events';
+import { DisputesPayouts1764000000000 } from './1764000000000-disputes-payouts';
+import { Ledger1764100000000 } from './1764100000000-ledger';
+import { LedgerBatchChecks1764110000000 } from './1764110000000-ledger-batch-checks';
+import { LedgerExports1764200000000 } from './1764200000000-ledger-exports';
+
+/** Every migration, in order. Listed explicitly so no glob depends on the build layout. */
+export const MIGRATIONS = [
+  PaymentsSchema1763700000000,
+  RoutingSchema1763800000000,
+  WebhookEvents1763950000000,
+  DisputesPayouts1764000000000,
+  Ledger1764100000000,
+  LedgerBatchChecks1764110000000,
+  LedgerExports1764200000000,
+];

@@ -1,0 +1,3 @@
+import { createLogger } from '../../libs/observability/src';
+
+export const quietLogger = createLogger('silent', 'test');
