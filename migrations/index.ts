@@ -5,6 +5,7 @@ import { DisputesPayouts1764000000000 } from './1764000000000-disputes-payouts';
 import { Ledger1764100000000 } from './1764100000000-ledger';
 import { LedgerBatchChecks1764110000000 } from './1764110000000-ledger-batch-checks';
 import { LedgerExports1764200000000 } from './1764200000000-ledger-exports';
+import { Reconciliation1764300000000 } from './1764300000000-reconciliation';
 
 /** Every migration, in order. Listed explicitly so no glob depends on the build layout. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Ledger1764100000000,
   LedgerBatchChecks1764110000000,
   LedgerExports1764200000000,
+  Reconciliation1764300000000,
 ];

@@ -217,7 +217,11 @@ describe('capturePayment and refundPayment', () => {
       stack,
       key,
       created.id,
-      (p) => p.refunds.length > 0 && p.refunds.every((r) => r.status === 'SUCCEEDED'),
+      // Payment fields and refunds are read by separate queries: wait until both show it.
+      (p) =>
+        p.amountRefunded === 1000 &&
+        p.refunds.length > 0 &&
+        p.refunds.every((r) => r.status === 'SUCCEEDED'),
       'refund SUCCEEDED',
     );
     expect(done.refunds.map((r) => r.id)).toEqual([refund.id]);

@@ -254,7 +254,12 @@ describe('refunds', () => {
       stack,
       key,
       created.id,
-      (p) => p.refunds.length === 2 && p.refunds.every((r) => r.status === 'SUCCEEDED'),
+      (p) =>
+        p.amountRefunded === 10_000 &&
+        p.refunds.length === 2 &&
+        p.refunds.every((r) => r.status === 'SUCCEEDED') &&
+        p.attempts.filter((a) => a.operation === 'refund' && a.outcome === 'succeeded').length ===
+          2,
       'both refunds SUCCEEDED',
     );
     expect(done.amountRefunded).toBe(10_000);

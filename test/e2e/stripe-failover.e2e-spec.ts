@@ -473,7 +473,9 @@ describe('worker killed mid-call', () => {
       stack,
       key,
       created.id,
-      (p) => p.refunds.some((r) => r.id === refund.id && r.status === 'SUCCEEDED'),
+      (p) =>
+        p.amountRefunded === 1_000 &&
+        p.refunds.some((r) => r.id === refund.id && r.status === 'SUCCEEDED'),
       'refund SUCCEEDED after restart',
       30_000,
     );

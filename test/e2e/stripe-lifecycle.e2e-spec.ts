@@ -189,7 +189,10 @@ describe('capture, cancel and refunds on Stripe', () => {
       stack,
       key,
       created.id,
-      (p) => p.refunds.length === 2 && p.refunds.every((r) => r.status === 'SUCCEEDED'),
+      (p) =>
+        p.amountRefunded === 5_000 &&
+        p.refunds.length === 2 &&
+        p.refunds.every((r) => r.status === 'SUCCEEDED'),
       'both refunds SUCCEEDED',
     );
     expect(done.amountRefunded).toBe(5_000);

@@ -81,7 +81,8 @@ it(`exports ${LINES} lines with flat memory`, async () => {
       `ledger export: ${LINES} lines, ${mb(size)} file, ${Date.now() - started} ms, ` +
         `peak live heap growth ${mb(peak)}\n`,
     );
-    expect(peak).toBeLessThan(Math.min(40 * 1024 * 1024, size / 3));
+    // Building the file in memory would hold at least its size; a cursor holds one batch.
+    expect(peak).toBeLessThan(Math.min(40 * 1024 * 1024, size / 2));
   } finally {
     clearInterval(sampler);
   }
