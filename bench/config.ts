@@ -21,7 +21,7 @@ export interface BenchConfig {
   /** Pool size of the gateway (DB_POOL_SIZE) and of the baseline server. */
   readonly poolSize: number;
   /** Which benchmarks to run. */
-  readonly only: 'all' | 'intake' | 'e2e' | 'processors' | 'webhooks' | 'ledger';
+  readonly only: 'all' | 'intake' | 'e2e' | 'processors' | 'webhooks' | 'ledger' | 'reconciliation';
   /** Processor benchmarks (Stripe rate limit, failover): see bench/processor-config.ts. */
   readonly processors: ProcessorBenchConfig;
   readonly adminDatabaseUrl: string;
@@ -44,9 +44,12 @@ function only(env: NodeJS.ProcessEnv): BenchConfig['only'] {
     value !== 'e2e' &&
     value !== 'processors' &&
     value !== 'webhooks' &&
-    value !== 'ledger'
+    value !== 'ledger' &&
+    value !== 'reconciliation'
   ) {
-    throw new Error('BENCH_ONLY must be all, intake, e2e, processors, webhooks or ledger');
+    throw new Error(
+      'BENCH_ONLY must be all, intake, e2e, processors, webhooks, ledger or reconciliation',
+    );
   }
   return value;
 }

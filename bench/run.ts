@@ -13,6 +13,11 @@ import {
   writeLedgerResults,
 } from './ledger-ingest';
 import { BenchContext } from './phase';
+import {
+  ReconciliationResults,
+  formatReconciliationResults,
+  runReconciliationBenchmark,
+} from './reconciliation';
 import { ProcessorResults, runProcessorBenchmarks } from './processor-bench';
 import { insertProcessorText, withProcessors } from './processor-report';
 import { buildResults, formatResults, machineInfo, sourceInfo, writeResults } from './report';
@@ -52,6 +57,7 @@ async function main(): Promise<number> {
   let processors: ProcessorResults | null = null;
   let webhooks: WebhookResults | null = null;
   let ledger: LedgerResults | null = null;
+  let reconciliation: ReconciliationResults | null = null;
   let error: string | null = null;
   try {
     // Each benchmark's stack is torn down before the next one measures (idle apps still use CPU).
@@ -67,6 +73,10 @@ async function main(): Promise<number> {
     }
     await cleanup.runAll();
     if (config.only === 'all' || config.only === 'ledger') ledger = await runLedgerBenchmark(ctx);
+    await cleanup.runAll();
+    if (config.only === 'all' || config.only === 'reconciliation') {
+      reconciliation = await runReconciliationBenchmark(ctx);
+    }
   } catch (e) {
     error = (e as Error).stack ?? String(e);
     log(`failed: ${error}`);
@@ -84,6 +94,7 @@ async function main(): Promise<number> {
   if (webhooks) console.log(`\nwebhook results written to ${writeWebhookResults(webhooks)}`);
   if (ledger) console.log(formatLedgerResults(ledger));
   if (ledger) console.log(`\nledger results written to ${writeLedgerResults(ledger)}`);
+  if (reconciliation) console.log(formatReconciliationResults(reconciliation));
   console.log(`\nresults written to ${writeResults(results)}`);
   return error === null ? 0 : 1;
 }

@@ -179,10 +179,22 @@ export class ChildApp {
   static async start(cleanup: Cleanup, spec: ChildSpec): Promise<ChildApp> {
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', '-r', join(ROOT, 'bench/orphan-guard.ts'), spec.script],
+      [
+        // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the apps.
+        ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        '-r',
+        '@swc-node/register',
+        '-r',
+        join(ROOT, 'bench/orphan-guard.ts'),
+        spec.script,
+      ],
       {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...spec.env },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          ...spec.env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -18,16 +18,40 @@ export class LedgerBatchChecks1764110000000 implements MigrationInterface {
   async up(db: QueryRunner): Promise<void> {
     await db.query(`DROP TRIGGER journal_lines_balanced ON journal_lines`);
     await db.query(`DROP TRIGGER journal_entries_have_lines ON journal_entries`);
-    // Rows live only inside the transaction that wrote them (deleted by the check at commit).
+    await createBatchChecks(db);
+  }
+
+  async down(db: QueryRunner): Promise<void> {
+    await db.query(`DROP TABLE IF EXISTS ledger_check_marks`);
+    await db.query(`DROP TABLE IF EXISTS ledger_entry_checks`);
+    for (const table of ['journal_entries', 'journal_lines']) {
+      await db.query(`DROP TRIGGER IF EXISTS ${table}_note_checks ON ${table}`);
+    }
+    await db.query(`DROP FUNCTION IF EXISTS ledger_check_noted_entries()`);
+    await db.query(`DROP FUNCTION IF EXISTS ledger_note_entries()`);
     await db.query(`
+      CREATE CONSTRAINT TRIGGER journal_lines_balanced
+        AFTER INSERT ON journal_lines DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION ledger_check_line_trigger()`);
+    await db.query(`
+      CREATE CONSTRAINT TRIGGER journal_entries_have_lines
+        AFTER INSERT ON journal_entries DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_trigger()`);
+  }
+}
+
+/** The tables, functions and triggers of this design (also restored by a later down()). */
+export async function createBatchChecks(db: QueryRunner): Promise<void> {
+  // Rows live only inside the transaction that wrote them (deleted by the check at commit).
+  await db.query(`
       CREATE UNLOGGED TABLE ledger_entry_checks (
         txid      bigint NOT NULL,
         entry_id  text NOT NULL
       )`);
-    await db.query(`CREATE INDEX ledger_entry_checks_txid_idx ON ledger_entry_checks (txid)`);
-    await db.query(`CREATE UNLOGGED TABLE ledger_check_marks (txid bigint PRIMARY KEY)`);
+  await db.query(`CREATE INDEX ledger_entry_checks_txid_idx ON ledger_entry_checks (txid)`);
+  await db.query(`CREATE UNLOGGED TABLE ledger_check_marks (txid bigint PRIMARY KEY)`);
 
-    await db.query(`
+  await db.query(`
       CREATE FUNCTION ledger_note_entries() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_TABLE_NAME = 'journal_entries' THEN
@@ -39,14 +63,14 @@ export class LedgerBatchChecks1764110000000 implements MigrationInterface {
         INSERT INTO ledger_check_marks (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
         RETURN NULL;
       END $$`);
-    for (const table of ['journal_entries', 'journal_lines']) {
-      await db.query(`
+  for (const table of ['journal_entries', 'journal_lines']) {
+    await db.query(`
         CREATE TRIGGER ${table}_note_checks AFTER INSERT ON ${table}
           REFERENCING NEW TABLE AS new_rows
           FOR EACH STATEMENT EXECUTE FUNCTION ledger_note_entries()`);
-    }
+  }
 
-    await db.query(`
+  await db.query(`
       CREATE FUNCTION ledger_check_noted_entries() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         t bigint := NEW.txid;
@@ -95,28 +119,9 @@ export class LedgerBatchChecks1764110000000 implements MigrationInterface {
         DELETE FROM ledger_check_marks WHERE txid = t;
         RETURN NULL;
       END $$`);
-    // Checked at COMMIT, once per transaction (one mark row per transaction).
-    await db.query(`
+  // Checked at COMMIT, once per transaction (one mark row per transaction).
+  await db.query(`
       CREATE CONSTRAINT TRIGGER ledger_entries_balanced
         AFTER INSERT ON ledger_check_marks DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION ledger_check_noted_entries()`);
-  }
-
-  async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP TABLE IF EXISTS ledger_check_marks`);
-    await db.query(`DROP TABLE IF EXISTS ledger_entry_checks`);
-    for (const table of ['journal_entries', 'journal_lines']) {
-      await db.query(`DROP TRIGGER IF EXISTS ${table}_note_checks ON ${table}`);
-    }
-    await db.query(`DROP FUNCTION IF EXISTS ledger_check_noted_entries()`);
-    await db.query(`DROP FUNCTION IF EXISTS ledger_note_entries()`);
-    await db.query(`
-      CREATE CONSTRAINT TRIGGER journal_lines_balanced
-        AFTER INSERT ON journal_lines DEFERRABLE INITIALLY DEFERRED
-        FOR EACH ROW EXECUTE FUNCTION ledger_check_line_trigger()`);
-    await db.query(`
-      CREATE CONSTRAINT TRIGGER journal_entries_have_lines
-        AFTER INSERT ON journal_entries DEFERRABLE INITIALLY DEFERRED
-        FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_trigger()`);
-  }
 }

@@ -6,6 +6,8 @@ import { Ledger1764100000000 } from './1764100000000-ledger';
 import { LedgerBatchChecks1764110000000 } from './1764110000000-ledger-batch-checks';
 import { LedgerExports1764200000000 } from './1764200000000-ledger-exports';
 import { Reconciliation1764300000000 } from './1764300000000-reconciliation';
+import { ReconciliationEngine1764310000000 } from './1764310000000-reconciliation-engine';
+import { LedgerStatementChecks1764400000000 } from './1764400000000-ledger-statement-checks';
 
 /** Every migration, in order. Listed explicitly so no glob depends on the build layout. */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   LedgerBatchChecks1764110000000,
   LedgerExports1764200000000,
   Reconciliation1764300000000,
+  ReconciliationEngine1764310000000,
+  LedgerStatementChecks1764400000000,
 ];

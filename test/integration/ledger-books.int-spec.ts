@@ -161,6 +161,44 @@ describe('ledger database invariants (triggers)', () => {
     ).rejects.toThrow(/another currency/);
   });
 
+  it('refuses a line whose entry is missing, or on a missing account', async () => {
+    const orphanLine = (entryId: string, accountId: number) =>
+      db.dataSource.query(
+        `INSERT INTO journal_lines (entry_id, line_no, account_id, direction, amount, currency, pending, occurred_at)
+         VALUES ($1, 1, $2, 'debit', 5, 'USD', false, now()), ($1, 2, $3, 'credit', 5, 'USD', false, now())`,
+        [entryId, accountId, b],
+      );
+    await expect(orphanLine(newId('je'), a)).rejects.toThrow(/refers to missing entry/);
+    await expect(
+      entryWith([
+        [a, 'debit', 5],
+        [987_654_321, 'credit', 5],
+      ]),
+    ).rejects.toThrow(/on a missing account/);
+  });
+
+  it('refuses lines added to an entry posted in an earlier transaction', async () => {
+    const [{ id }] = await db.dataSource.query(
+      `SELECT e.id FROM journal_entries e ORDER BY e.posted_at DESC LIMIT 1`,
+    );
+    await expect(
+      db.dataSource.query(
+        `INSERT INTO journal_lines (entry_id, line_no, account_id, direction, amount, currency, pending, occurred_at)
+         VALUES ($1, 90, $2, 'debit', 3, 'USD', false, now()), ($1, 91, $3, 'credit', 3, 'USD', false, now())`,
+        [id, a, b],
+      ),
+    ).rejects.toThrow(/was posted earlier/);
+  });
+
+  it('refuses deleting or truncating an account', async () => {
+    await expect(
+      db.dataSource.query(`DELETE FROM ledger_accounts WHERE id = $1`, [a]),
+    ).rejects.toThrow(/append-only: DELETE refused/);
+    await expect(db.dataSource.query(`TRUNCATE ledger_accounts CASCADE`)).rejects.toThrow(
+      /append-only/,
+    );
+  });
+
   it('refuses zero and negative line amounts', async () => {
     await expect(
       entryWith([

@@ -1,36 +1,16 @@
 import Stripe from 'stripe';
+import { BalanceTransactionQuery, ProcessorBalanceTransaction } from '../../../libs/contracts/src';
 
-/**
- * A processor balance movement in neutral terms, for reconciliation (DESIGN.md §7). Amounts are
- * signed minor units; `net = amount - fee`. Meant to move to libs/contracts once the ledger uses it.
- */
-export interface ProcessorBalanceTransaction {
-  readonly id: string;
-  /** The charge, refund, payout … that caused it. */
-  readonly sourceReference: string | null;
-  readonly type: string;
-  readonly reportingCategory: string;
-  /** ISO 4217, upper case. */
-  readonly currency: string;
-  readonly amount: number;
-  readonly fee: number;
-  readonly net: number;
-  readonly status: string;
-  readonly createdAt: Date;
-  readonly availableOn: Date;
-}
-
-export interface BalanceTransactionQuery {
-  /** Inclusive bounds; Stripe stores whole seconds. */
-  readonly createdFrom: Date;
-  readonly createdTo: Date;
-  /** Transactions fetched per request, 1–100 (Stripe's maximum, the default). */
-  readonly pageSize?: number;
-}
+export type { BalanceTransactionQuery, ProcessorBalanceTransaction };
 
 const MAX_PAGE_SIZE = 100;
 
-/** Every balance transaction in the window, newest first, page by page as it is iterated. */
+/**
+ * Every balance transaction in the window, newest first, page by page as it is iterated; then,
+ * for each payout created in the window (`GET /v1/payouts`, `created` range), the transactions
+ * it paid out (`GET /v1/balance_transactions?payout=po_…`, any creation time) with
+ * `payoutReference` set. A transaction may so appear twice: the ingest upsert keeps one row.
+ */
 export async function* listBalanceTransactions(
   stripe: Stripe,
   query: BalanceTransactionQuery,
@@ -39,14 +19,29 @@ export async function* listBalanceTransactions(
     gte: Math.floor(query.createdFrom.getTime() / 1000),
     lte: Math.floor(query.createdTo.getTime() / 1000),
   };
+  const limit = Math.min(Math.max(1, Math.floor(query.pageSize ?? MAX_PAGE_SIZE)), MAX_PAGE_SIZE);
+  for await (const t of pages((after) =>
+    stripe.balanceTransactions.list({ created, limit, ...after }),
+  )) {
+    yield toBalanceTransaction(t);
+  }
+  for await (const payout of pages((after) => stripe.payouts.list({ created, limit, ...after }))) {
+    for await (const t of pages((after) =>
+      stripe.balanceTransactions.list({ payout: payout.id, limit, ...after }),
+    )) {
+      yield { ...toBalanceTransaction(t), payoutReference: payout.id };
+    }
+  }
+}
+
+/** Stripe's cursor pagination: `starting_after` = the last id of the previous page. */
+async function* pages<T extends { id: string }>(
+  list: (after: { starting_after?: string }) => Promise<Stripe.ApiList<T>>,
+): AsyncGenerator<T> {
   let startingAfter: string | undefined;
   for (;;) {
-    const page = await stripe.balanceTransactions.list({
-      created,
-      limit: Math.min(Math.max(1, Math.floor(query.pageSize ?? MAX_PAGE_SIZE)), MAX_PAGE_SIZE),
-      ...(startingAfter ? { starting_after: startingAfter } : {}),
-    });
-    for (const transaction of page.data) yield toBalanceTransaction(transaction);
+    const page = await list(startingAfter ? { starting_after: startingAfter } : {});
+    for (const item of page.data) yield item;
     const last = page.data.at(-1);
     if (!page.has_more || !last) return;
     startingAfter = last.id;

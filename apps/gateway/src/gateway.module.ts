@@ -25,6 +25,7 @@ import { PaymentsResolver } from './graphql/payments.resolver';
 import { ProcessorHealthView } from './graphql/processor-health.view';
 import { ProcessorsResolver } from './graphql/processors.resolver';
 import { queryComplexityRule } from './graphql/query-complexity.rule';
+import { ReconciliationResolver } from './graphql/reconciliation.resolver';
 import { ScopesGuard } from './graphql/scopes.guard';
 import { WebhooksResolver } from './graphql/webhooks.resolver';
 import { HealthController } from './http/health.controller';
@@ -34,6 +35,7 @@ import { WebhooksController } from './http/webhooks.controller';
 import { ledgerExportClientProvider } from './ledger-export-client.provider';
 import { ledgerClientProvider } from './ledger-client.provider';
 import { processorAdaptersProvider } from './processor-adapters.provider';
+import { reconciliationClientProvider } from './reconciliation-client.provider';
 
 @Module({})
 export class GatewayModule {
@@ -98,6 +100,8 @@ export class GatewayModule {
         PaymentLedgerEntriesResolver,
         ledgerExportClientProvider,
         LedgerExportResolver,
+        reconciliationClientProvider,
+        ReconciliationResolver,
         { provide: APP_GUARD, useClass: ScopesGuard },
         { provide: APP_FILTER, useClass: PaymentsErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: GraphqlObservabilityInterceptor },

@@ -10,6 +10,8 @@ import { ledgerExportProvider } from './exports/ledger-export.provider';
 import { LedgerEventsConsumer } from './ledger-events.consumer';
 import { LEDGER_NATS, ledgerNatsProviders } from './ledger-nats.provider';
 import { LedgerQueryController } from './ledger-query.controller';
+import { ReconciliationOperationsController } from './reconciliation-operations.controller';
+import { reconciliationOperationsProviders } from './reconciliation-operations.providers';
 
 @Module({})
 export class LedgerModule implements OnApplicationShutdown {
@@ -23,7 +25,11 @@ export class LedgerModule implements OnApplicationShutdown {
         ObservabilityModule.forRoot('ledger'),
         PersistenceModule,
       ],
-      controllers: [LedgerQueryController, LedgerExportController],
+      controllers: [
+        LedgerQueryController,
+        LedgerExportController,
+        ReconciliationOperationsController,
+      ],
       providers: [
         ...ledgerNatsProviders,
         {
@@ -38,6 +44,7 @@ export class LedgerModule implements OnApplicationShutdown {
         },
         LedgerEventsConsumer,
         ledgerExportProvider,
+        ...reconciliationOperationsProviders,
       ],
     };
   }

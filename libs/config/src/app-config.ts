@@ -70,6 +70,19 @@ export interface AppConfig {
     readonly exportDir?: string;
     /** JSON file mapping ledger accounts to ERP accounts (default: the built-in mapping). */
     readonly exportMappingPath?: string;
+    /** How often the open reconciliation exceptions are sampled into gauges. */
+    readonly reconciliationMetricsIntervalMs: number;
+    /** Reconciliation engine (libs/ledger/src/reconciliation): see README, configuration. */
+    readonly reconciliation: {
+      /** A non-matched result younger than this is not an exception yet. */
+      readonly graceMs: number;
+      /** Scheduled balance-transaction pull every … ms; 0 = off. */
+      readonly pullIntervalMs: number;
+      /** Each pull starts this long before the previous one's end (late transactions). */
+      readonly pullOverlapMs: number;
+      /** The first pull of a process looks back this far. */
+      readonly pullLookbackMs: number;
+    };
   };
 }
 
@@ -144,6 +157,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       queryTimeoutMs: c.LEDGER_QUERY_TIMEOUT_MS,
       exportDir: c.LEDGER_EXPORT_DIR,
       exportMappingPath: c.LEDGER_EXPORT_MAPPING,
+      reconciliationMetricsIntervalMs: c.RECONCILIATION_METRICS_INTERVAL_MS,
+      reconciliation: {
+        graceMs: c.RECONCILIATION_GRACE_MS,
+        pullIntervalMs: c.RECONCILIATION_PULL_INTERVAL_MS,
+        pullOverlapMs: c.RECONCILIATION_PULL_OVERLAP_MS,
+        pullLookbackMs: c.RECONCILIATION_PULL_LOOKBACK_MS,
+      },
     },
   };
 }

@@ -105,6 +105,11 @@ export const configSchema = z.object({
   LEDGER_QUERY_TIMEOUT_MS: int(5000, 100, 60_000),
   LEDGER_EXPORT_DIR: optionalSecret,
   LEDGER_EXPORT_MAPPING: optionalSecret,
+  RECONCILIATION_METRICS_INTERVAL_MS: int(15_000, 1000, 3_600_000),
+  RECONCILIATION_GRACE_MS: int(600_000, 0, 86_400_000),
+  RECONCILIATION_PULL_INTERVAL_MS: int(0, 0, 86_400_000),
+  RECONCILIATION_PULL_OVERLAP_MS: int(3_600_000, 0, 7 * 86_400_000),
+  RECONCILIATION_PULL_LOOKBACK_MS: int(86_400_000, 60_000, 90 * 86_400_000),
 });
 
 /** A Stripe key turns Stripe on; then it must be well-formed and webhooks must be verifiable. */

@@ -1,4 +1,5 @@
 import { CaptureMethod, CurrencyCode } from '../../domain/src';
+import { BalanceTransactionQuery, ProcessorBalanceTransaction } from './balance-transactions';
 
 /** Neutral outcome of an authorize call (DESIGN.md §6). */
 export type ProcessorPaymentStatus =
@@ -95,6 +96,14 @@ export interface ProcessorAdapter {
   available?(): boolean;
   /** The same adapter with calls queued in this rate-limit lane (absent: no limiter). */
   withLane?(lane: ProcessorLane): ProcessorAdapter;
+  /**
+   * The processor's balance transactions created in the window (reconciliation pull), with
+   * `payoutReference` set on those a payout created in the window paid out. Absent: the
+   * processor offers no such report.
+   */
+  listBalanceTransactions?(
+    query: BalanceTransactionQuery,
+  ): AsyncIterable<ProcessorBalanceTransaction>;
 }
 
 /** Rate-limit lanes, highest priority first (DESIGN.md §6). */

@@ -56,6 +56,21 @@ export class LedgerBooks {
     });
   }
 
+  /**
+   * Books entries planned outside the event stream (a reconciliation correction) inside the
+   * CALLER's transaction, through the same writer lock, accounts, inserts and balance deltas as
+   * a batch. Idempotent by source id: returns how many were newly booked (0 on a retry).
+   */
+  async bookPlanned(tx: EntityManager, planned: readonly PlannedEntry[]): Promise<number> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_WRITER_LOCK]);
+    if (planned.length === 0) return 0;
+    const accounts = await this.ensureAccounts(tx, planned);
+    const booked = await this.insertEntries(tx, planned);
+    await this.insertLines(tx, booked, accounts);
+    await this.applyBalanceDeltas(tx, booked, accounts);
+    return booked.length;
+  }
+
   /** Payouts of the batch's `payouts.evt.failed` whose `paid` is booked (a failure reverses them). */
   private async paidPayouts(
     tx: EntityManager,
@@ -161,18 +176,26 @@ export class LedgerBooks {
     planned: readonly PlannedEntry[],
   ): Promise<Array<PlannedEntry & { id: string }>> {
     const withIds = planned.map((e) => ({ ...e, id: newId('je') }));
+    // One JSON parameter: serialised natively, parsed by Postgres in C (arrays of text
+    // parameters cost ~10 µs per entry to escape in the driver).
     const rows: Array<{ id: string }> = await tx.query(
       `INSERT INTO journal_entries (id, source_event_id, kind, payment_id, status, occurred_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+       SELECT e.id, e.source_event_id, e.kind, e.payment_id, e.status, e.occurred_at
+         FROM json_to_recordset($1::json) AS e(id text, source_event_id text, kind text,
+              payment_id text, status text, occurred_at timestamptz)
        ON CONFLICT (source_event_id) DO NOTHING
        RETURNING id`,
       [
-        withIds.map((e) => e.id),
-        withIds.map((e) => e.sourceEventId),
-        withIds.map((e) => e.kind),
-        withIds.map((e) => e.paymentId),
-        withIds.map((e) => e.status),
-        withIds.map((e) => e.occurredAt),
+        JSON.stringify(
+          withIds.map((e) => ({
+            id: e.id,
+            source_event_id: e.sourceEventId,
+            kind: e.kind,
+            payment_id: e.paymentId,
+            status: e.status,
+            occurred_at: e.occurredAt,
+          })),
+        ),
       ],
     );
     const inserted = new Set(rows.map((r) => r.id));
@@ -187,29 +210,22 @@ export class LedgerBooks {
     if (booked.length === 0) return;
     const lines = booked.flatMap((e) =>
       e.lines.map((l, i) => ({
-        entryId: e.id,
-        lineNo: i + 1,
-        accountId: accounts.get(l.account.code)!,
+        entry_id: e.id,
+        line_no: i + 1,
+        account_id: accounts.get(l.account.code)!,
         direction: l.direction,
         amount: l.amount,
         currency: l.account.currency,
         pending: e.status === 'pending',
-        occurredAt: e.occurredAt,
+        occurred_at: e.occurredAt,
       })),
     );
     await tx.query(
       `INSERT INTO journal_lines (entry_id, line_no, account_id, direction, amount, currency, pending, occurred_at)
-       SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::boolean[], $8::timestamptz[])`,
-      [
-        lines.map((l) => l.entryId),
-        lines.map((l) => l.lineNo),
-        lines.map((l) => l.accountId),
-        lines.map((l) => l.direction),
-        lines.map((l) => l.amount),
-        lines.map((l) => l.currency),
-        lines.map((l) => l.pending),
-        lines.map((l) => l.occurredAt),
-      ],
+       SELECT l.entry_id, l.line_no, l.account_id, l.direction, l.amount, l.currency, l.pending, l.occurred_at
+         FROM json_to_recordset($1::json) AS l(entry_id text, line_no smallint, account_id bigint,
+              direction text, amount bigint, currency text, pending boolean, occurred_at timestamptz)`,
+      [JSON.stringify(lines)],
     );
   }
 

@@ -89,7 +89,8 @@ export class LedgerEventConsumer {
       ...(this.options.filterSubject ? { filter_subject: this.options.filterSubject } : {}),
       ack_wait: this.options.ackWaitMs * NANOS_PER_MS,
       max_deliver: this.options.maxDeliver,
-      max_ack_pending: this.options.batchSize * 4,
+      // One batch booking, one queued behind it, one being parsed, and the client's prefetch.
+      max_ack_pending: this.options.batchSize * 5,
     };
     try {
       await jsm.consumers.add(this.options.stream, config);
@@ -120,9 +121,13 @@ export class LedgerEventConsumer {
       const event = await this.parse(msg);
       if (!event) continue;
       this.buffer.push({ msg, event });
-      // Waiting here is the back-pressure: no more messages are taken while a full batch books.
-      if (this.buffer.length >= this.options.batchSize) await this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), this.options.maxWaitMs);
+      if (this.buffer.length >= this.options.batchSize) {
+        // Pipelined: the next batch is parsed while this one books. Waiting for the batch
+        // BEFORE it is the back-pressure: at most one batch books and one waits behind it.
+        const previous = this.flushing;
+        void this.flush();
+        await previous;
+      } else this.timer ??= setTimeout(() => void this.flush(), this.options.maxWaitMs);
     }
   }
 

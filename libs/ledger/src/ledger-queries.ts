@@ -13,7 +13,7 @@ import {
 /** Thrown for a query the caller got wrong; the message handler answers it as an error. */
 export class LedgerQueryRejected extends Error {
   constructor(
-    readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND',
+    readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'INVALID_STATE',
     message: string,
     readonly field?: string,
   ) {

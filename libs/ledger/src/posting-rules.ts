@@ -29,7 +29,9 @@ export type EntryKind =
   | 'dispute'
   | 'dispute_reversal'
   | 'payout'
-  | 'payout_reversal';
+  | 'payout_reversal'
+  /** An operator's correction of a reconciliation exception (reconciliation/correction-posting.ts). */
+  | 'reconciliation_correction';
 
 /** A fact of the FINANCE_EVENTS stream (`refunds.evt.*`, `disputes.evt.*`, `payouts.evt.*`). */
 export type FinanceEvent = RefundEvent | DisputeEvent | PayoutEvent;

@@ -113,7 +113,7 @@ export interface TrialBalanceDto {
 
 /** What a failed query answers: a code from the API's closed set and a human message. */
 export interface LedgerQueryError {
-  readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'INTERNAL';
+  readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'INVALID_STATE' | 'INTERNAL';
   readonly message: string;
   readonly field?: string;
 }

@@ -140,7 +140,58 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly reconciliationOpenExceptions = new Gauge({
+    name: 'reconciliation_open_exceptions',
+    help: 'Open reconciliation exceptions by type and age bucket (sampled from the database)',
+    labelNames: ['type', 'age_bucket'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconciliationAmountAtStake = new Gauge({
+    name: 'reconciliation_amount_at_stake',
+    help: 'Amount at stake of open reconciliation exceptions, minor units per currency (sampled)',
+    labelNames: ['currency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconciliationExceptionsResolved = new Counter({
+    name: 'reconciliation_exceptions_resolved_total',
+    help: 'Reconciliation exceptions closed by an operator, by resolution (resolved, ignored)',
+    labelNames: ['resolution'] as const,
+    registers: [this.registry],
+  });
+
   constructor(collectDefaults = true) {
     if (collectDefaults) collectDefaultMetrics({ register: this.registry });
   }
+
+  // Reconciliation engine (libs/ledger/src/reconciliation; the exception gauges are beside it).
+  readonly reconciliationItems = new Counter({
+    name: 'reconciliation_items_total',
+    help: 'Items judged by reconciliation passes, by status and mode (realtime, batch)',
+    labelNames: ['status', 'mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconciliationPassDuration = new Histogram({
+    name: 'reconciliation_run_duration_seconds',
+    help: 'Duration of a reconciliation pass (realtime) or batch run, in seconds',
+    labelNames: ['mode'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly reconciliationPullFailures = new Counter({
+    name: 'reconciliation_pull_failures_total',
+    help: 'Scheduled balance-transaction pulls that failed, by processor',
+    labelNames: ['processor'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconciliationLastSuccess = new Gauge({
+    name: 'reconciliation_last_successful_run_timestamp_seconds',
+    help: 'Unix time of the last successful reconciliation, by mode (batch, pull)',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  });
 }
