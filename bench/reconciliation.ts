@@ -38,7 +38,11 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 /** Seeds, in chunks of rows per transaction (the ledger's deferred checks run per commit). */
-export async function seed(client: Client, lines: number, log: (line: string) => void): Promise<void> {
+export async function seed(
+  client: Client,
+  lines: number,
+  log: (line: string) => void,
+): Promise<void> {
   const charges = Math.ceil(lines * 0.9);
   const refunds = lines - charges;
   const step = `(${DAYS} * 86400.0 / ${charges})`;
@@ -143,7 +147,9 @@ export const BASELINE = `
     LEFT JOIN led ON led.payment_id = p.id
    GROUP BY b.processor, s.payment_id`;
 
-export async function runReconciliationBenchmark(ctx: BenchContext): Promise<ReconciliationResults> {
+export async function runReconciliationBenchmark(
+  ctx: BenchContext,
+): Promise<ReconciliationResults> {
   const lines = positiveInt('BENCH_RECON_LINES', 1_000_000);
   const windowDays = positiveInt('BENCH_RECON_WINDOW_DAYS', DAYS);
   const db = await createDatabase(ctx.cleanup, ctx.config.adminDatabaseUrl, 'pgw_bench_recon_');

@@ -5,11 +5,14 @@ import { createDataSource, ensureDatabase, runMigrations } from '../../../libs/p
 import { ApiKeyService } from '../../../libs/payments/src';
 import { PaymentsError } from '../../../libs/domain/src';
 import { LEDGER_EXPORT_USAGE, ledgerExportCommand } from './ledger-export.command';
+import { RECONCILE_USAGE, ReconcileArgsError, reconcileCommand } from './reconcile.command';
+import { ReconciliationRequestError } from '../../../libs/ledger/src/reconciliation';
 
 const USAGE = `usage:
   npm run cli -- api-keys create --name NAME --scopes a,b,c   prints the new key alone on the last line
   npm run cli -- api-keys revoke --name NAME
-${LEDGER_EXPORT_USAGE}`;
+${LEDGER_EXPORT_USAGE}
+${RECONCILE_USAGE}`;
 
 async function apiKeys(action: string | undefined, args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -59,12 +62,19 @@ async function main(argv: string[]): Promise<number> {
       await ledgerExportCommand(action, rest, () => loadConfig(process.env), usage);
       return 0;
     }
+    if (command === 'reconcile') {
+      await reconcileCommand(argv.slice(1), loadConfig(process.env));
+      return 0;
+    }
     if (command !== 'api-keys') throw new UsageError();
     await apiKeys(action, rest);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) process.stderr.write(`${USAGE}\n`);
-    else if (error instanceof ConfigError || error instanceof PaymentsError)
+    else if (error instanceof ReconcileArgsError || error instanceof ReconciliationRequestError) {
+      process.stderr.write(`error: ${error.message}\n${USAGE}\n`);
+      return 64;
+    } else if (error instanceof ConfigError || error instanceof PaymentsError)
       process.stderr.write(`error: ${error.message}\n`);
     else process.stderr.write(`error: ${(error as Error).message}\n`);
     return error instanceof UsageError ? 64 : 1;

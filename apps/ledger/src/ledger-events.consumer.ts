@@ -2,7 +2,13 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '../../../libs/contracts/src';
 import { APP_CONFIG, AppConfig } from '../../../libs/config/src';
-import { LedgerBooks, LedgerEventConsumer, financeSchemaFor } from '../../../libs/ledger/src';
+import {
+  LedgerBooks,
+  LedgerEvent,
+  LedgerEventConsumer,
+  financeSchemaFor,
+} from '../../../libs/ledger/src';
+import { RealtimeReconciler } from '../../../libs/ledger/src/reconciliation';
 import { LOGGER, Logger, Metrics } from '../../../libs/observability/src';
 import { LEDGER_NATS } from './ledger-nats.provider';
 
@@ -28,7 +34,15 @@ export class LedgerEventsConsumer implements OnApplicationBootstrap, OnApplicati
     private readonly books: LedgerBooks,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly reconciler: RealtimeReconciler,
   ) {}
+
+  /** Books a batch, then (committed) re-reconciles what it touched, off the ack path. */
+  private async book(events: readonly LedgerEvent[]) {
+    const result = await this.books.applyBatch(events);
+    this.reconciler.afterBatch(events);
+    return result;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const { ledger } = this.config;
@@ -43,7 +57,7 @@ export class LedgerEventsConsumer implements OnApplicationBootstrap, OnApplicati
         maxDeliver: ledger.maxDeliver,
         ackWaitMs: ledger.ackWaitMs,
         deadLetterSubject: (subject) => this.subjects.deadLetter(subject),
-        apply: (events) => this.books.applyBatch(events),
+        apply: (events) => this.book(events),
       },
       this.logger.child({ component: 'ledger-consumer' }),
       this.metrics,
@@ -59,7 +73,7 @@ export class LedgerEventsConsumer implements OnApplicationBootstrap, OnApplicati
         maxDeliver: ledger.maxDeliver,
         ackWaitMs: ledger.ackWaitMs,
         deadLetterSubject: (subject) => this.subjects.deadLetter(subject),
-        apply: (events) => this.books.applyBatch(events),
+        apply: (events) => this.book(events),
       },
       this.logger.child({ component: 'ledger-finance-consumer' }),
       this.metrics,

@@ -12,6 +12,7 @@ import { LEDGER_NATS, ledgerNatsProviders } from './ledger-nats.provider';
 import { LedgerQueryController } from './ledger-query.controller';
 import { ReconciliationOperationsController } from './reconciliation-operations.controller';
 import { reconciliationOperationsProviders } from './reconciliation-operations.providers';
+import { reconciliationEngineProviders } from './reconciliation-engine.providers';
 
 @Module({})
 export class LedgerModule implements OnApplicationShutdown {
@@ -45,6 +46,7 @@ export class LedgerModule implements OnApplicationShutdown {
         LedgerEventsConsumer,
         ledgerExportProvider,
         ...reconciliationOperationsProviders,
+        ...reconciliationEngineProviders,
       ],
     };
   }

@@ -88,6 +88,8 @@ export class ReconciliationEngine {
     await this.prepare(tx, dryRun);
     // A window can hold a million items: hash joins and aggregates in memory, not on disk.
     await tx.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
+    // A background job: the pool's statement timeout is for interactive queries.
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query(WINDOW_ANCHORS, [window.from, window.to, scope.processor ?? null]);
     return this.computeAndWrite(tx, [window.from, window.to], scope, dryRun, runId);
   }
@@ -145,6 +147,7 @@ export class ReconciliationEngine {
     if (!metrics) return;
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
     metrics.reconciliationPassDuration.observe({ mode }, seconds);
+    if (mode === 'batch') metrics.reconciliationLastSuccess.set({ mode }, Date.now() / 1000);
     for (const [status, c] of Object.entries(result.counts)) {
       if (c.count > 0) metrics.reconciliationItems.inc({ status, mode }, c.count);
     }
