@@ -21,7 +21,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,adapters}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,adapters,bench}/**/*.spec.ts'],
     },
     {
       ...shared,

@@ -7,6 +7,7 @@
 // Wait of one authorize attempt = time the recording proxy in front of the fake first saw the
 // attempt's Idempotency-Key (`<paymentId>:authorize:<n>`) − the attempt row's created_at (the
 // worker inserts it right before asking the limiter for a token). Same machine, same clock.
+import { bucketDelta, bucketQuantile, histogramBuckets } from './prometheus-histogram';
 import { CpuReport } from './cpu';
 import { measured } from './phase';
 import { BenchContext, statusCounts } from './phase';
@@ -41,10 +42,18 @@ export interface LaneWaits {
   readonly stillWaiting: number;
 }
 
+/** Waits observed by the worker's own limiter histogram, per lane, over the steady window. */
+export interface LimiterHistogramWaits {
+  readonly CHECKOUT: { n: number; p50: number | null; p99: number | null };
+  readonly BACKGROUND: { n: number; p50: number | null; p99: number | null };
+}
+
 export interface RateLimitResults {
   readonly offeredRate: number;
   readonly durationS: number;
   readonly stripeLimit: number;
+  /** rate_limiter_wait_seconds{processor="stripe"} of the worker: the wait IN the limiter. */
+  readonly limiterHistogramMs: LimiterHistogramWaits;
   readonly load: {
     sent: number;
     accepted: number;
@@ -192,6 +201,7 @@ export async function runRateLimitBenchmark(ctx: BenchContext): Promise<RateLimi
     prefix: 'prl',
     fakeRateLimitPerSec: limit,
     proxy: true,
+    workerMetrics: true,
     env: { STRIPE_RATE_LIMIT_PER_SEC: String(limit) },
   });
   const proxy = stack.proxy!;
@@ -202,19 +212,28 @@ export async function runRateLimitBenchmark(ctx: BenchContext): Promise<RateLimi
   ctx.log(`rate limit: ${rate} payments/s offered for ${durationS} s, Stripe allows ${limit}/s`);
   const health = new StripeHealthWatch(stack.endpoint, 250);
   health.start();
+  const skipS = Math.min(5, durationS * 0.2);
+  let histogramAtFrom: Promise<string> | null = null;
   const run = await measured(stack.groups, stack.db, async () => {
     stream.start(durationS);
+    const scrape = setTimeout(() => {
+      histogramAtFrom = scrapeMetrics(stack.workerMetricsUrl!);
+    }, skipS * 1000);
     await stream.finished();
+    clearTimeout(scrape);
   });
   await health.stop();
   const loadStart = stream.startedAt;
   const loadEnd = stream.stoppedAt;
-  const skipS = Math.min(5, durationS * 0.2);
   const from = loadStart + skipS * 1000;
   const to = loadEnd;
   ctx.log('rate limit: load done; waiting for attempts of the window to leave the limiter');
   await waitForTail(stack, from, to);
   const now = Date.now();
+  const inLimiter = limiterHistogramWaits(
+    histogramAtFrom ? await histogramAtFrom : '',
+    await scrapeMetrics(stack.workerMetricsUrl!),
+  );
 
   const creations = proxy.answers.filter(
     (a) => a.method === 'POST' && a.path === '/v1/payment_intents' && a.status === 200,
@@ -265,6 +284,7 @@ export async function runRateLimitBenchmark(ctx: BenchContext): Promise<RateLimi
     paymentIntentsCreated: stack.fake.paymentIntentsCreated(),
     stripeAnswers: answersByRoute(proxy.answers),
     waitsMs: { CHECKOUT: lane('CHECKOUT'), BACKGROUND: lane('BACKGROUND') },
+    limiterHistogramMs: inLimiter,
     statusesAtEnd: counts.byStatus,
     failureCodes: await failureCodes(stack),
     limiter: limiterView(health.samples.filter((h) => h.at >= from && h.at < to)),
@@ -273,7 +293,29 @@ export async function runRateLimitBenchmark(ctx: BenchContext): Promise<RateLimi
   const c = results.waitsMs.CHECKOUT.reachedStripe;
   ctx.log(
     `rate limit: ${results.stripeSuccessPerS}/s at Stripe (${results.utilisation}), ` +
-      `429 share ${results.share429}, CHECKOUT wait p50 ${c.p50} p99 ${c.p99} ms`,
+      `429 share ${results.share429}, CHECKOUT in-limiter wait p99 ${inLimiter.CHECKOUT.p99} ms, ` +
+      `claimed → at Stripe p50 ${c.p50} p99 ${c.p99} ms`,
   );
   return results;
+}
+
+async function scrapeMetrics(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`worker metrics: HTTP ${response.status}`);
+  return response.text();
+}
+
+/** p50/p99 (ms, interpolated in the histogram's buckets) of the grants between two scrapes. */
+function limiterHistogramWaits(before: string, after: string): LimiterHistogramWaits {
+  const lane = (name: 'CHECKOUT' | 'BACKGROUND') => {
+    const read = (page: string) =>
+      histogramBuckets(page, 'rate_limiter_wait_seconds', { processor: 'stripe', lane: name });
+    const delta = bucketDelta(read(before), read(after));
+    const ms = (q: number) => {
+      const s = bucketQuantile(delta, q);
+      return s === null ? null : round2(s * 1000);
+    };
+    return { n: delta.get(Number.POSITIVE_INFINITY) ?? 0, p50: ms(0.5), p99: ms(0.99) };
+  };
+  return { CHECKOUT: lane('CHECKOUT'), BACKGROUND: lane('BACKGROUND') };
 }

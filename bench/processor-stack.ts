@@ -114,6 +114,8 @@ export interface ProcessorStack {
   readonly client: BenchClient;
   readonly endpoint: Endpoint;
   readonly groups: CpuGroup[];
+  /** The worker's own /metrics (WORKER_METRICS_PORT), when `workerMetrics` was asked for. */
+  readonly workerMetricsUrl: string | null;
 }
 
 export interface ProcessorStackOptions {
@@ -123,6 +125,8 @@ export interface ProcessorStackOptions {
   readonly proxy: boolean;
   /** Product settings on top of productEnv and the Stripe ones. */
   readonly env: Record<string, string>;
+  /** Serve the worker's metrics on a free port (WORKER_METRICS_PORT). */
+  readonly workerMetrics?: boolean;
 }
 
 /** Fake Stripe (this process), optional proxy, database, namespace, gateway and worker. */
@@ -148,8 +152,10 @@ export async function startProcessorStack(
   }
   const db = await createDatabase(cleanup, config.adminDatabaseUrl, `bench_${options.prefix}_`);
   const namespace = createNamespace(cleanup, config.natsUrl, `bench${options.prefix}`);
+  const metricsPort = options.workerMetrics ? await freePort() : 0;
   const env = {
     ...productEnv(db, namespace, config.natsUrl, config.poolSize),
+    WORKER_METRICS_PORT: String(metricsPort),
     STRIPE_SECRET_KEY: STRIPE_KEY,
     STRIPE_WEBHOOK_SECRET: 'whsec_bench',
     STRIPE_API_BASE: proxy?.baseUrl ?? fake.baseUrl,
@@ -165,6 +171,7 @@ export async function startProcessorStack(
     proxy,
     client,
     endpoint: { url: gateway.url, path: '/graphql', apiKey: client.key },
+    workerMetricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : null,
     groups: [
       byPid('gateway', gateway.app.pid),
       byPid('worker', worker.app.pid),
@@ -445,4 +452,13 @@ export function quantiles(values: readonly number[]): Quantiles {
 
 export function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** A TCP port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

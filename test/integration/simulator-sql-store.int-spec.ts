@@ -7,6 +7,7 @@ import {
   SimulatorStore,
   SqlSimulatorStore,
 } from '../../adapters/simulator/src';
+import { describeBalanceTransactionReport } from '../contract/balance-transactions.contract';
 import { describeProcessorAdapterContract } from '../contract/processor-adapter.contract';
 import { TestDatabase, createTestDatabase } from '../support/database';
 
@@ -46,6 +47,13 @@ describeProcessorAdapterContract('simulator (SQL store)', async () => {
     chargeCount: (paymentId) => store.chargeCount(paymentId),
   };
 });
+
+describeBalanceTransactionReport('simulator (SQL store)', async () => ({
+  adapter: new SimulatorAdapter({ store: new SqlSimulatorStore(db.dataSource) }),
+  okToken: SIMULATOR_TOKENS.ok,
+  // The simulator charges no fee: its report says 0 and net = amount.
+  expectedFee: () => 0,
+}));
 
 /** One adapter per simulated process, each over its own connections. */
 function adaptersAcrossProcesses(options: { leaseMs?: number } = {}): SimulatorAdapter[] {

@@ -1,6 +1,10 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { AuthorizeRequest, ProcessorError } from '../../libs/contracts/src';
+import {
+  AuthorizeRequest,
+  ProcessorBalanceTransaction,
+  ProcessorError,
+} from '../../libs/contracts/src';
 import { newId, parseCurrency } from '../../libs/domain/src';
 import { StripeAdapter, StripeAdapterOptions } from '../../adapters/stripe/src';
 import {
@@ -327,6 +331,117 @@ describe('StripeAdapter against the fake Stripe API', () => {
       );
       expect(succeeded?.eventId).toMatch(/^evt_/);
       expect(fake.webhookDeliveries().every((d) => d.status === 200)).toBe(true);
+    });
+  });
+
+  describe('balance transactions and payouts', () => {
+    let fake: FakeStripe;
+    let adapter: StripeAdapter;
+    const EUR = parseCurrency('EUR')!;
+    const GBP = parseCurrency('GBP')!;
+
+    beforeAll(async () => {
+      fake = await startFakeStripe({ rateLimitPerSec: 10_000 });
+      adapter = adapterFor(fake);
+    });
+    afterAll(() => fake.stop());
+
+    const list = async (from: Date, to: Date, pageSize?: number) => {
+      const out: ProcessorBalanceTransaction[] = [];
+      for await (const t of adapter.listBalanceTransactions({
+        createdFrom: from,
+        createdTo: to,
+        pageSize,
+      })) {
+        out.push(t);
+      }
+      return out;
+    };
+    const charge = (currency: typeof EUR, amount: number) =>
+      adapter.authorize(authorizeRequest({ currency, amount }));
+
+    it('links the transactions a payout paid out to it, and lists its own negative one', async () => {
+      const from = new Date(Date.now() - 1000);
+      const a = await charge(EUR, 10_000);
+      await charge(EUR, 5_000);
+      const refund = await adapter.refund({
+        idempotencyKey: `int-${newId('att')}`,
+        processorReference: a.processorReference,
+        refundId: newId('ref'),
+        amount: 2_000,
+      });
+      const payout = fake.createPayout({ currency: 'eur' });
+      const to = new Date(Date.now() + 1000);
+      // 10000 − 320 + 5000 − 175 − 2000
+      expect(payout.amount).toBe(12_505);
+
+      const listed = await list(from, to, 2);
+      const linked = listed.filter((t) => t.payoutReference === payout.id);
+      expect(linked.map((t) => t.type).sort()).toEqual(['charge', 'charge', 'payout', 'refund']);
+      const own = linked.find((t) => t.type === 'payout');
+      expect(own).toMatchObject({
+        amount: -12_505,
+        fee: 0,
+        net: -12_505,
+        currency: 'EUR',
+        sourceReference: payout.id,
+        reportingCategory: 'payout',
+      });
+      const paidOut = linked.filter((t) => t.type !== 'payout');
+      expect(paidOut.reduce((sum, t) => sum + t.net, 0)).toBe(payout.amount);
+      expect(paidOut.find((t) => t.type === 'refund')).toMatchObject({
+        sourceReference: refund.processorReference,
+        amount: -2_000,
+        status: 'available',
+      });
+      // Each transaction appears unlinked (created in the window) and linked (the payout's list).
+      expect(new Set(listed.map((t) => t.id)).size).toBe(4);
+    });
+
+    it("takes a payout's transactions only when the payout was created in the window", async () => {
+      await charge(GBP, 3_000);
+      const twoDaysAgo = Math.floor(Date.now() / 1000) - 2 * 86_400;
+      const payout = fake.createPayout({ currency: 'gbp', created: twoDaysAgo });
+
+      // Now: the charge, but its payout is outside the window, so nothing names it.
+      const now = await list(new Date(Date.now() - 5_000), new Date(Date.now() + 1_000));
+      const gbp = now.filter((t) => t.currency === 'GBP');
+      expect(gbp).toHaveLength(1);
+      expect(gbp[0].payoutReference ?? null).toBeNull();
+
+      // Two days ago: the payout's own transaction, and through the payout the charge it paid.
+      const then = await list(
+        new Date((twoDaysAgo - 60) * 1000),
+        new Date((twoDaysAgo + 60) * 1000),
+      );
+      expect(
+        then
+          .filter((t) => t.payoutReference === payout.id)
+          .map((t) => t.type)
+          .sort(),
+      ).toEqual(['charge', 'payout']);
+      expect(then.some((t) => t.type === 'charge' && !t.payoutReference)).toBe(false);
+    });
+
+    it('pages through payouts created in the window', async () => {
+      const from = new Date(Date.now() - 1000);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        await charge(parseCurrency('CHF')!, 1_000 + i);
+        ids.push(fake.createPayout({ currency: 'chf' }).id);
+      }
+      const listed = await list(from, new Date(Date.now() + 1000), 1);
+      const chf = listed.filter((t) => t.currency === 'CHF');
+      const payouts = new Set(chf.map((t) => t.payoutReference).filter(Boolean));
+      expect([...payouts].sort()).toEqual([...ids].sort());
+    });
+
+    it('answers 404 for the transactions of an unknown payout', async () => {
+      const response = await fetch(`${fake.baseUrl}/v1/balance_transactions?payout=po_missing`, {
+        headers: { authorization: `Bearer ${SECRET_KEY}` },
+      });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: 'resource_missing' } });
     });
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  BalanceMovementQuery,
   ClaimResult,
   CompleteResult,
   DEFAULT_CLAIM_LEASE_MS,
@@ -8,9 +9,11 @@ import {
   RequestFingerprint,
   SavedRequest,
   SavedResponse,
+  SimulatorBalanceMovement,
   SimulatorPayment,
   SimulatorPaymentState,
   SimulatorStore,
+  movementId,
 } from './simulator-store';
 
 export interface MemorySimulatorStoreOptions {
@@ -28,6 +31,7 @@ interface MemoryRequest extends RequestFingerprint {
 export class MemorySimulatorStore implements SimulatorStore {
   private readonly requests = new Map<string, MemoryRequest>();
   private readonly payments = new Map<string, SimulatorPayment>();
+  private readonly movements: SimulatorBalanceMovement[] = [];
   private readonly leaseMs: number;
   private readonly nowMs: () => number;
 
@@ -58,13 +62,18 @@ export class MemorySimulatorStore implements SimulatorStore {
   ): Promise<CompleteResult> {
     const request = this.requests.get(claim.idempotencyKey);
     if (!request || request.response || request.owner !== claim.owner) return 'lost';
+    let payment: SimulatorPayment | undefined;
     if (effect?.type === 'update') {
-      const payment = this.payments.get(effect.reference);
-      if (!payment || !sameState(payment, effect.expected)) return 'stale';
-      this.payments.set(effect.reference, { ...payment, ...effect.next });
+      const current = this.payments.get(effect.reference);
+      if (!current || !sameState(current, effect.expected)) return 'stale';
+      payment = { ...current, ...effect.next };
+      this.payments.set(effect.reference, payment);
     }
-    if (effect?.type === 'create')
-      this.payments.set(effect.payment.reference, { ...effect.payment });
+    if (effect?.type === 'create') {
+      payment = { ...effect.payment };
+      this.payments.set(effect.payment.reference, payment);
+    }
+    if (payment) this.recordMovement(payment, response, effect);
     this.requests.set(claim.idempotencyKey, {
       ...request,
       response: structuredClone(response),
@@ -94,6 +103,47 @@ export class MemorySimulatorStore implements SimulatorStore {
     return [...this.payments.values()].filter((p) => p.merchantRef === merchantRef).length;
   }
 
+  async listMovements(query: BalanceMovementQuery): Promise<SimulatorBalanceMovement[]> {
+    const { from, to, after, limit } = query;
+    return this.movements
+      .filter((m) => m.createdAt >= from && m.createdAt <= to)
+      .filter((m) => !after || compareMovement(m, after) > 0)
+      .sort(compareMovement)
+      .slice(0, limit)
+      .map((m) => ({ ...m, createdAt: new Date(m.createdAt) }));
+  }
+
+  // The same facts the SQL store reads back from its requests: a payment's first capture, a
+  // succeeded refund.
+  private recordMovement(
+    payment: SimulatorPayment,
+    response: SavedResponse,
+    effect?: PaymentEffect,
+  ): void {
+    const createdAt = new Date(this.nowMs());
+    const capturedBefore = effect?.type === 'update' ? effect.expected.amountCaptured : 0;
+    if (response.type === 'payment' && capturedBefore === 0 && payment.amountCaptured > 0) {
+      this.movements.push({
+        id: movementId(payment.reference),
+        type: 'charge',
+        sourceReference: payment.reference,
+        amount: payment.amountCaptured,
+        currency: payment.currency,
+        createdAt,
+      });
+    }
+    if (response.type === 'refund' && response.result.status === 'succeeded') {
+      this.movements.push({
+        id: movementId(response.result.processorReference),
+        type: 'refund',
+        sourceReference: response.result.processorReference,
+        amount: -response.result.amount,
+        currency: payment.currency,
+        createdAt,
+      });
+    }
+  }
+
   // Only the same request may take over, and only once its holder has had a full lease.
   private isAbandoned(existing: MemoryRequest, request: RequestFingerprint): boolean {
     return (
@@ -112,6 +162,15 @@ function toSaved(request: MemoryRequest): SavedRequest {
     requestHash: request.requestHash,
     response: request.response ? structuredClone(request.response) : null,
   };
+}
+
+function compareMovement(
+  a: { readonly createdAt: Date; readonly id: string },
+  b: { readonly createdAt: Date; readonly id: string },
+): number {
+  const byTime = a.createdAt.getTime() - b.createdAt.getTime();
+  if (byTime !== 0) return byTime;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function sameState(payment: SimulatorPaymentState, expected: SimulatorPaymentState): boolean {

@@ -71,6 +71,7 @@ export function decideRefund(
     response: {
       type: 'refund',
       result: { status: 'succeeded', processorReference: refundReference, amount },
+      paymentReference: payment.reference,
     },
     effect: { type: 'update', reference: payment.reference, expected: stateOf(payment), next },
   };

@@ -37,7 +37,12 @@ export interface SavedError {
 /** What a call answered; replayed verbatim for the same idempotency key. */
 export type SavedResponse =
   | { readonly type: 'payment'; readonly result: ProcessorPaymentResult }
-  | { readonly type: 'refund'; readonly result: ProcessorRefundResult }
+  | {
+      readonly type: 'refund';
+      readonly result: ProcessorRefundResult;
+      /** The simulator payment refunded (absent in responses saved before the report existed). */
+      readonly paymentReference?: string;
+    }
   | { readonly type: 'error'; readonly error: SavedError };
 
 /** Identifies a call: same key with another operation or hash is a misuse of the key. */
@@ -78,6 +83,31 @@ export type PaymentEffect =
  */
 export type CompleteResult = 'completed' | 'stale' | 'lost';
 
+/**
+ * Money the simulated processor moved on the merchant's balance: a captured charge (+) or a
+ * succeeded refund (−), in minor units of `currency`. The simulator takes no fee.
+ */
+export interface SimulatorBalanceMovement {
+  /** `simtxn_<charge or refund reference>`: stable, one per movement. */
+  readonly id: string;
+  readonly type: 'charge' | 'refund';
+  /** The payment reference (`simpay_…`) for a charge, the refund reference (`simref_…`). */
+  readonly sourceReference: string;
+  /** Signed: a charge positive, a refund negative. */
+  readonly amount: number;
+  readonly currency: CurrencyCode;
+  /** Millisecond precision (the keyset cursor is a JS Date). */
+  readonly createdAt: Date;
+}
+
+/** Movements created in [from, to] (inclusive), ordered by (createdAt, id), after `after`. */
+export interface BalanceMovementQuery {
+  readonly from: Date;
+  readonly to: Date;
+  readonly after?: { readonly createdAt: Date; readonly id: string };
+  readonly limit: number;
+}
+
 /** A claim older than this is presumed abandoned (its caller died) and may be taken over. */
 export const DEFAULT_CLAIM_LEASE_MS = 30_000;
 
@@ -100,4 +130,11 @@ export interface SimulatorStore {
   findPayment(reference: string): Promise<SimulatorPayment | null>;
   /** Payments created (authorized, charged or awaiting action) for one merchant payment id. */
   chargeCount(merchantRef: string): Promise<number>;
+  /** One page of the balance report (captured charges and succeeded refunds). */
+  listMovements(query: BalanceMovementQuery): Promise<SimulatorBalanceMovement[]>;
+}
+
+/** The stable id of the balance movement a charge or refund reference made. */
+export function movementId(sourceReference: string): string {
+  return `simtxn_${sourceReference}`;
 }

@@ -4,6 +4,7 @@ import {
   describeProcessorAdapterContract,
   processorErrorOf,
 } from '../../../test/contract/processor-adapter.contract';
+import { describeBalanceTransactionReport } from '../../../test/contract/balance-transactions.contract';
 import { MemorySimulatorStore } from './memory-simulator-store';
 import { SimulatorAdapter, SimulatorAdapterOptions } from './simulator.adapter';
 import { SimulatorStore } from './simulator-store';
@@ -25,6 +26,32 @@ describeProcessorAdapterContract('simulator (memory store)', async () => {
     tokens: SIMULATOR_CONTRACT_TOKENS,
     chargeCount: (paymentId) => store.chargeCount(paymentId),
   };
+});
+
+describeBalanceTransactionReport('simulator (memory store)', async () => ({
+  adapter: new SimulatorAdapter({ store: new MemorySimulatorStore() }),
+  okToken: SIMULATOR_TOKENS.ok,
+  // The simulator charges no fee: its report says 0 and net = amount.
+  expectedFee: () => 0,
+}));
+
+describe('simulator balance report arguments', () => {
+  const adapter = new SimulatorAdapter({ store: new MemorySimulatorStore() });
+  const drain = async (
+    query: Parameters<NonNullable<typeof adapter.listBalanceTransactions>>[0],
+  ) => {
+    for await (const t of adapter.listBalanceTransactions(query)) void t;
+  };
+
+  it('refuses a window that ends before it starts, as a typed error', async () => {
+    const query = { createdFrom: new Date('2026-11-02'), createdTo: new Date('2026-11-01') };
+    await processorErrorOf(drain(query), 'invalid_request');
+  });
+
+  it('refuses a page size above 100', async () => {
+    const query = { createdFrom: new Date(0), createdTo: new Date(), pageSize: 101 };
+    await processorErrorOf(drain(query), 'invalid_request');
+  });
 });
 
 const USD = parseCurrency('USD')!;

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
   AuthorizeRequest,
+  BalanceTransactionQuery,
   CancelRequest,
   CaptureRequest,
   ParsedWebhook,
   ProcessorAdapter,
+  ProcessorBalanceTransaction,
   ProcessorError,
   ProcessorPaymentResult,
   ProcessorRefundResult,
@@ -142,6 +144,51 @@ export class SimulatorAdapter implements ProcessorAdapter {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ProcessorError('unavailable', `simulator store failed (${reason})`);
+    }
+  }
+
+  /**
+   * The simulator's balance report: one transaction per captured charge (+) and per succeeded
+   * refund (−), created in the inclusive window, oldest first, fetched `pageSize` at a time.
+   * The simulator charges no fee (its payments carry none and the ledger books none), so every
+   * transaction has fee 0 and net = amount; they are available at once and never paid out.
+   */
+  async *listBalanceTransactions(
+    query: BalanceTransactionQuery,
+  ): AsyncIterable<ProcessorBalanceTransaction> {
+    const { createdFrom: from, createdTo: to } = query;
+    const limit = query.pageSize ?? 100;
+    if (!(from instanceof Date) || !(to instanceof Date) || !(from <= to)) {
+      throw new ProcessorError('invalid_request', 'createdFrom must be a date before createdTo');
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw new ProcessorError('invalid_request', `pageSize must be 1–100, got ${limit}`);
+    }
+    let after: { createdAt: Date; id: string } | undefined;
+    for (;;) {
+      const page = await this.store.listMovements({ from, to, after, limit }).catch((error) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ProcessorError('unavailable', `simulator store failed (${reason})`);
+      });
+      for (const m of page) {
+        yield {
+          id: m.id,
+          sourceReference: m.sourceReference,
+          type: m.type,
+          reportingCategory: m.type,
+          currency: m.currency,
+          amount: m.amount,
+          fee: 0,
+          net: m.amount,
+          status: 'available',
+          createdAt: m.createdAt,
+          availableOn: m.createdAt,
+          payoutReference: null,
+        };
+      }
+      if (page.length < limit) return;
+      const last = page[page.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
     }
   }
 

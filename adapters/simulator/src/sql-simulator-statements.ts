@@ -87,3 +87,38 @@ export const FIND_PAYMENT = `
 
 export const COUNT_CHARGES = `
   SELECT count(*)::int AS count FROM simulator_payments WHERE merchant_ref = $1`;
+
+// The saved answer of a completed request, as jsonb paths.
+const RESULT = `r.response #>> '{response,result`;
+
+/**
+ * The balance report, read back from what the simulator saved: a payment's charge when a call
+ * (automatic authorize or capture) answered `succeeded` (the payment row holds what was captured),
+ * a refund when its call answered `succeeded`. Times are the request's, to the millisecond, so a
+ * JS Date cursor pages without skipping or repeating. $1 from, $2 to (inclusive), $3/$4 cursor
+ * (created_at, id) or null, $5 limit.
+ */
+export const LIST_MOVEMENTS = `
+  SELECT id, type, source_reference, amount, currency, created_at
+  FROM (
+    SELECT 'simtxn_' || p.reference AS id, 'charge' AS type, p.reference AS source_reference,
+           p.amount_captured AS amount, p.currency,
+           date_trunc('milliseconds', r.created_at) AS created_at
+    FROM simulator_requests r
+    JOIN simulator_payments p ON p.reference = ${RESULT},processorReference}'
+    WHERE r.operation IN ('authorize', 'capture') AND r.response->>'state' = 'done'
+      AND r.response #>> '{response,type}' = 'payment' AND ${RESULT},status}' = 'succeeded'
+      AND p.amount_captured > 0
+    UNION ALL
+    SELECT 'simtxn_' || (${RESULT},processorReference}'), 'refund', ${RESULT},processorReference}',
+           -((${RESULT},amount}')::bigint), p.currency,
+           date_trunc('milliseconds', r.created_at)
+    FROM simulator_requests r
+    JOIN simulator_payments p ON p.reference = r.response #>> '{response,paymentReference}'
+    WHERE r.operation = 'refund' AND r.response->>'state' = 'done'
+      AND r.response #>> '{response,type}' = 'refund' AND ${RESULT},status}' = 'succeeded'
+  ) m
+  WHERE m.created_at >= $1 AND m.created_at <= $2
+    AND ($3::timestamptz IS NULL OR (m.created_at, m.id) > ($3::timestamptz, $4::text))
+  ORDER BY m.created_at, m.id
+  LIMIT $5`;

@@ -8,10 +8,12 @@ import {
   COUNT_CHARGES,
   FIND_PAYMENT,
   FIND_REQUEST,
+  LIST_MOVEMENTS,
   RELEASE_REQUEST,
 } from './sql-simulator-statements';
 import { parseSimulatorStatus } from './simulator-status';
 import {
+  BalanceMovementQuery,
   ClaimResult,
   CompleteResult,
   DEFAULT_CLAIM_LEASE_MS,
@@ -21,6 +23,7 @@ import {
   SIMULATOR_OPERATIONS,
   SavedRequest,
   SavedResponse,
+  SimulatorBalanceMovement,
   SimulatorPayment,
   SimulatorPaymentState,
   SimulatorStore,
@@ -114,6 +117,18 @@ export class SqlSimulatorStore implements SimulatorStore {
     return Number(row?.count ?? 0);
   }
 
+  async listMovements(query: BalanceMovementQuery): Promise<SimulatorBalanceMovement[]> {
+    const { from, to, after, limit } = query;
+    const rows = await this.rows(LIST_MOVEMENTS, [
+      from,
+      to,
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      limit,
+    ]);
+    return rows.map(toMovement);
+  }
+
   private async rows(statement: string, params: unknown[]): Promise<Row[]> {
     return rowsOf(await this.sql.query(statement, params));
   }
@@ -173,6 +188,20 @@ function toPayment(row: Row): SimulatorPayment {
     currency,
     amountCaptured: Number(row.amount_captured),
     amountRefunded: Number(row.amount_refunded),
+  };
+}
+
+function toMovement(row: Row): SimulatorBalanceMovement {
+  const currency = parseCurrency(String(row.currency));
+  if (!currency)
+    throw new Error(`unknown currency "${String(row.currency)}" in simulator_payments`);
+  return {
+    id: String(row.id),
+    type: row.type === 'refund' ? 'refund' : 'charge',
+    sourceReference: String(row.source_reference),
+    amount: Number(row.amount),
+    currency,
+    createdAt: new Date(row.created_at as string | Date),
   };
 }
 

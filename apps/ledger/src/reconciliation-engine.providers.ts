@@ -49,9 +49,20 @@ export const reconciliationEngineProviders: Provider[] = [
   },
   {
     provide: RealtimeReconciler,
-    inject: [ReconciliationEngine, LOGGER, Metrics],
-    useFactory: (engine: ReconciliationEngine, logger: Logger, metrics: Metrics) =>
-      new RealtimeReconciler(engine, logger.child({ component: 'reconciliation' }), metrics),
+    inject: [ReconciliationEngine, LOGGER, Metrics, BalanceTransactionIngest],
+    useFactory: (
+      engine: ReconciliationEngine,
+      logger: Logger,
+      metrics: Metrics,
+      ingest: BalanceTransactionIngest,
+    ) =>
+      // Webhook-delivered balance transactions (on payment events) are stored after the commit.
+      new RealtimeReconciler(
+        engine,
+        logger.child({ component: 'reconciliation' }),
+        metrics,
+        ingest,
+      ),
   },
   {
     provide: BalanceTransactionPuller,

@@ -16,12 +16,22 @@ export async function startWorker(config: AppConfig): Promise<INestApplicationCo
   return app;
 }
 
-/** `npm run start:worker`: the worker alone, with its own metrics endpoint. */
-async function startStandaloneWorker(config: AppConfig): Promise<void> {
-  const app = await startWorker(config);
+/**
+ * The worker's metrics on WORKER_METRICS_PORT (0 = none) for a process without the gateway's
+ * HTTP API (which serves the same process-wide registry on GET /metrics).
+ */
+export async function serveWorkerMetrics(
+  app: INestApplicationContext,
+  config: AppConfig,
+): Promise<void> {
   if (config.workerMetricsPort === 0) return;
   const server = await startMetricsServer(app.get(Metrics), config.workerMetricsPort, config.host);
   process.once('SIGTERM', () => server.close());
+}
+
+/** `npm run start:worker`: the worker alone, with its own metrics endpoint. */
+async function startStandaloneWorker(config: AppConfig): Promise<void> {
+  await serveWorkerMetrics(await startWorker(config), config);
 }
 
 if (require.main === module) void runMain('worker', startStandaloneWorker);

@@ -73,6 +73,39 @@ const feeFields = {
   feeCurrency: currency.optional(),
 };
 
+const signedMinorUnits = z
+  .number()
+  .int()
+  .min(-Number.MAX_SAFE_INTEGER)
+  .max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The processor's balance transaction behind a fact, when the worker saw it whole (e.g. a Stripe
+ * charge webhook with `balance_transaction` expanded). Amounts are signed minor units of
+ * `currency` (upper case; a charge positive), `fee >= 0`, `net = amount - fee`. The ledger stores
+ * it for reconciliation (received_via 'webhook').
+ */
+export const balanceTransactionSnapshotSchema = z
+  .object({
+    id: z.string().min(1),
+    type: z.string().min(1),
+    reportingCategory: z.string().min(1),
+    amount: signedMinorUnits,
+    fee: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    net: signedMinorUnits,
+    currency,
+    status: z.string().min(1),
+    createdAt: z.string().datetime(),
+    availableOn: z.string().datetime().nullable(),
+    /** The charge, refund … that caused it (the processor's id of it). */
+    sourceReference: z.string().min(1).nullable(),
+  })
+  .refine((t) => t.net === t.amount - t.fee, {
+    message: 'net must equal amount - fee',
+    path: ['net'],
+  });
+export type BalanceTransactionSnapshot = z.infer<typeof balanceTransactionSnapshotSchema>;
+
 /** Events (`payments.evt.*`), version 1: facts the ledger books and subscriptions announce. */
 export const paymentEventSchema = z.object({
   v: z.literal(1),
@@ -85,6 +118,8 @@ export const paymentEventSchema = z.object({
   refund: refundSnapshot.optional(),
   /** When known: informational on every type; `fee_recorded` is the one to book the fee from. */
   ...feeFields,
+  /** Optional (absent from older producers): the balance transaction the fee came from. */
+  balanceTransaction: balanceTransactionSnapshotSchema.optional(),
 });
 export type PaymentEvent = z.infer<typeof paymentEventSchema>;
 

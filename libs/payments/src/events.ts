@@ -1,5 +1,11 @@
 import { newId } from '../../domain/src';
-import { EventType, PaymentEvent, PaymentSnapshot, Subjects } from '../../contracts/src';
+import {
+  BalanceTransactionSnapshot,
+  EventType,
+  PaymentEvent,
+  PaymentSnapshot,
+  Subjects,
+} from '../../contracts/src';
 import { OutboxMessage } from '../../messaging/src';
 import { PaymentView, RefundView } from './payment.view';
 
@@ -8,6 +14,8 @@ export interface KnownFee {
   readonly fee: number;
   readonly net: number;
   readonly currency: string;
+  /** The balance transaction the fee came from, when the processor sent it whole. */
+  readonly balanceTransaction?: BalanceTransactionSnapshot;
 }
 
 export function snapshotOf(payment: PaymentView): PaymentSnapshot {
@@ -51,6 +59,7 @@ export function paymentEventMessage(
     ...(extra.fee
       ? { fee: extra.fee.fee, net: extra.fee.net, feeCurrency: extra.fee.currency }
       : {}),
+    ...(extra.fee?.balanceTransaction ? { balanceTransaction: extra.fee.balanceTransaction } : {}),
   };
   return { subject: subjects.event(type), payload };
 }

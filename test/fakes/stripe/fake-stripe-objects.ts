@@ -58,10 +58,28 @@ export interface BalanceTransactionObject {
   fee: number;
   fee_details: { amount: number; currency: string; description: string; type: string }[];
   net: number;
-  reporting_category: 'charge' | 'refund';
+  reporting_category: 'charge' | 'refund' | 'payout';
   source: string;
   status: 'available' | 'pending';
-  type: 'charge' | 'refund';
+  type: 'charge' | 'refund' | 'payout';
+}
+
+export interface PayoutObject {
+  id: string;
+  object: 'payout';
+  /** Positive: what left the Stripe balance for the bank. */
+  amount: number;
+  arrival_date: number;
+  automatic: true;
+  /** The payout's own balance transaction (type 'payout', negative amount). */
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  description: string;
+  metadata: Record<string, string>;
+  method: 'standard';
+  status: 'paid';
+  type: 'bank_account';
 }
 
 /** A PaymentIntent plus what the fake tracks beside it. */

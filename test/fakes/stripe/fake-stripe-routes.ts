@@ -1,4 +1,4 @@
-import { listBalanceTransactions } from './fake-stripe-balance';
+import { listBalanceTransactions, listPayouts } from './fake-stripe-balance';
 import { FormObject } from './fake-stripe-form';
 import {
   cancelPaymentIntent,
@@ -29,6 +29,7 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['POST', /^\/v1\/refunds$/, (s, f) => createRefund(s, f)],
   ['GET', /^\/v1\/refunds\/([^/]+)$/, (s, _f, id) => retrieveRefund(s, id)],
   ['GET', /^\/v1\/balance_transactions$/, (s, f) => listBalanceTransactions(s, f)],
+  ['GET', /^\/v1\/payouts$/, (s, f) => listPayouts(s, f)],
 ];
 
 /** The handler for a method and path, or Stripe's 404 for an unknown URL. */

@@ -1,5 +1,5 @@
 import { FakeStripeFault, FaultSlot } from './fake-stripe-faults';
-import { PaymentIntentObject } from './fake-stripe-objects';
+import { PaymentIntentObject, PayoutObject } from './fake-stripe-objects';
 import { completeThreeDS } from './fake-stripe-payment-intents';
 import { FAKE_STRIPE_API_VERSION, FakeStripeServer } from './fake-stripe-server';
 import { FakeStripeStore } from './fake-stripe-store';
@@ -48,6 +48,13 @@ export interface FakeStripe {
   webhookDeliveries(): readonly WebhookDelivery[];
   /** Waits until every started webhook delivery has finished. */
   settleWebhooks(): Promise<void>;
+  /**
+   * Pays out the available balance of `currency`: every balance transaction not paid out yet
+   * (they then list under `GET /v1/balance_transactions?payout=po_…`), plus the payout's own
+   * balance transaction (type 'payout', negative amount). `created` (unix seconds) backdates it.
+   * Throws when there is nothing positive to pay out. Emits no webhook (use emitWebhook).
+   */
+  createPayout(options: { currency: string; created?: number }): PayoutObject;
   /** Finishes the 3-D Secure step of a requires_action PaymentIntent. */
   completeThreeDS(paymentIntentId: string, outcome: 'succeed' | 'fail'): PaymentIntentObject;
   stop(): Promise<void>;
@@ -100,6 +107,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     webhookDeliveries: () => webhooks.deliveries,
     settleWebhooks: () => webhooks.settle(),
     completeThreeDS: (id, outcome) => completeThreeDS(store, id, outcome),
+    createPayout: (payoutOptions) => store.createPayout(payoutOptions),
     async stop() {
       await server.close();
       await webhooks.settle();

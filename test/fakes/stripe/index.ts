@@ -3,6 +3,7 @@ export type { FakeStripeFault } from './fake-stripe-faults';
 export type {
   BalanceTransactionObject,
   PaymentIntentObject,
+  PayoutObject,
   RefundObject,
 } from './fake-stripe-objects';
 export { signStripePayload } from './fake-stripe-webhooks';

@@ -137,7 +137,7 @@ export const SOURCE_ANCHORS = `
  */
 export const COMPUTE_ITEMS = `
   CREATE TEMP TABLE rc_items ON COMMIT DROP AS
-  WITH a AS (SELECT DISTINCT kind, processor, anchor FROM rc_anchor),
+  WITH a AS NOT MATERIALIZED (SELECT kind, processor, anchor FROM rc_anchor),
   refs AS (
     SELECT a.kind, a.processor, a.anchor, p.processor_reference AS reference
       FROM a JOIN payments p ON a.kind = 'charge' AND p.id = a.anchor
@@ -353,7 +353,19 @@ export const WRITE_ITEMS = `
            source_reference, balance_transaction_count, processor_amount, processor_fee,
            processor_currency, gateway_amount, ledger_amount, ledger_fee, status,
            amount_at_stake, occurred_at, $1::bigint, now()
-      FROM rc_items
+      FROM rc_items n
+     -- only new items and items whose result changed: one join, not a locked conflict per item
+     WHERE NOT EXISTS (
+       SELECT 1 FROM reconciliation_items o
+        WHERE o.processor = n.processor AND o.item_key = n.item_key
+          AND (o.kind, o.currency, o.payment_id, o.refund_id, o.dispute_id, o.payout_id,
+               o.source_reference, o.balance_transaction_count, o.processor_amount,
+               o.processor_fee, o.processor_currency, o.gateway_amount, o.ledger_amount,
+               o.ledger_fee, o.status, o.amount_at_stake, o.occurred_at)
+          IS NOT DISTINCT FROM (n.kind, n.currency, n.payment_id, n.refund_id, n.dispute_id,
+               n.payout_id, n.source_reference, n.balance_transaction_count, n.processor_amount,
+               n.processor_fee, n.processor_currency, n.gateway_amount, n.ledger_amount,
+               n.ledger_fee, n.status, n.amount_at_stake, n.occurred_at))
     ON CONFLICT (processor, item_key) DO UPDATE SET
       kind = EXCLUDED.kind, currency = EXCLUDED.currency, payment_id = EXCLUDED.payment_id,
       refund_id = EXCLUDED.refund_id, dispute_id = EXCLUDED.dispute_id,
@@ -365,6 +377,16 @@ export const WRITE_ITEMS = `
       status = EXCLUDED.status, amount_at_stake = EXCLUDED.amount_at_stake,
       occurred_at = EXCLUDED.occurred_at, last_run_id = EXCLUDED.last_run_id,
       reconciled_at = EXCLUDED.reconciled_at
+    -- an item whose result did not change is not rewritten (a re-run costs reads, not writes)
+    WHERE (i.kind, i.currency, i.payment_id, i.refund_id, i.dispute_id, i.payout_id,
+           i.source_reference, i.balance_transaction_count, i.processor_amount, i.processor_fee,
+           i.processor_currency, i.gateway_amount, i.ledger_amount, i.ledger_fee, i.status,
+           i.amount_at_stake, i.occurred_at)
+      IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.currency, EXCLUDED.payment_id, EXCLUDED.refund_id,
+           EXCLUDED.dispute_id, EXCLUDED.payout_id, EXCLUDED.source_reference,
+           EXCLUDED.balance_transaction_count, EXCLUDED.processor_amount, EXCLUDED.processor_fee,
+           EXCLUDED.processor_currency, EXCLUDED.gateway_amount, EXCLUDED.ledger_amount,
+           EXCLUDED.ledger_fee, EXCLUDED.status, EXCLUDED.amount_at_stake, EXCLUDED.occurred_at)
     RETURNING i.id, i.status, i.amount_at_stake, i.processor, i.currency
   ),
   superseded AS (

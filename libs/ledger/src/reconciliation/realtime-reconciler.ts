@@ -1,5 +1,7 @@
+import type { ProcessorBalanceTransaction } from '../../../contracts/src';
 import type { LedgerEvent } from '../posting-rules';
 import type { Logger, Metrics } from '../../../observability/src';
+import type { BalanceTransactionIngest } from './balance-transaction-ingest';
 import { ReconciliationEngine } from './reconciliation-engine';
 
 /** What a booked batch touched: our payment ids, and payouts by processor. */
@@ -27,6 +29,39 @@ export function touchedBy(events: readonly LedgerEvent[]): TouchedFacts {
 }
 
 /**
+ * Pure: the balance transactions a batch's payment events carried (webhook-delivered, e.g. the
+ * expanded one of a `fee_recorded`), by the payment's processor. Events without one, or whose
+ * payment names no processor, give nothing.
+ */
+export function webhookBalanceTransactionsOf(
+  events: readonly LedgerEvent[],
+): Map<string, ProcessorBalanceTransaction[]> {
+  const byProcessor = new Map<string, ProcessorBalanceTransaction[]>();
+  for (const event of events) {
+    if (!('balanceTransaction' in event) || !event.balanceTransaction) continue;
+    const processor = event.payment?.processor;
+    if (!processor) continue;
+    const t = event.balanceTransaction;
+    const list = byProcessor.get(processor) ?? [];
+    list.push({
+      id: t.id,
+      sourceReference: t.sourceReference,
+      type: t.type,
+      reportingCategory: t.reportingCategory,
+      currency: t.currency,
+      amount: t.amount,
+      fee: t.fee,
+      net: t.net,
+      status: t.status,
+      createdAt: new Date(t.createdAt),
+      availableOn: new Date(t.availableOn ?? t.createdAt),
+    });
+    byProcessor.set(processor, list);
+  }
+  return byProcessor;
+}
+
+/**
  * Real time: after the ledger commits a batch, re-reconciles the items it touched. Runs one
  * pass at a time, off the booking path (the batch is acked already); a failure is logged and
  * counted, never thrown: the next pass or the batch run catches up.
@@ -38,13 +73,36 @@ export class RealtimeReconciler {
     private readonly engine: ReconciliationEngine,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
+    /** Stores the balance transactions events carried (received_via 'webhook'); absent: none. */
+    private readonly ingest?: BalanceTransactionIngest,
   ) {}
 
-  /** Queues the pass and returns at once; `settled()` waits for every queued pass. */
+  /**
+   * Queues the pass and returns at once; `settled()` waits for every queued pass. The balance
+   * transactions the events carried are stored first (which re-reconciles their sources), then
+   * the touched payments and payouts are re-reconciled.
+   */
   afterBatch(events: readonly LedgerEvent[]): void {
     const touched = touchedBy(events);
-    if (touched.paymentIds.length === 0 && touched.payouts.size === 0) return;
-    this.tail = this.tail.then(() => this.run(touched));
+    const transactions = this.ingest ? webhookBalanceTransactionsOf(events) : new Map();
+    if (touched.paymentIds.length === 0 && touched.payouts.size === 0 && transactions.size === 0) {
+      return;
+    }
+    this.tail = this.tail.then(() => this.store(transactions)).then(() => this.run(touched));
+  }
+
+  private async store(transactions: Map<string, ProcessorBalanceTransaction[]>): Promise<void> {
+    for (const [processor, list] of transactions) {
+      try {
+        await this.ingest!.ingest(processor, list, 'webhook');
+      } catch (error) {
+        this.metrics?.reconciliationPullFailures.inc({ processor: 'webhook' });
+        this.logger.error(
+          { err: error, processor, transactions: list.map((t) => t.id) },
+          'storing webhook balance transactions failed; the pull brings them later',
+        );
+      }
+    }
   }
 
   settled(): Promise<void> {

@@ -187,6 +187,8 @@ export class ReconciliationEngine {
       scope.processor ?? null,
       scope.currency ?? null,
     ]);
+    // Fresh statistics for the writing statement's joins (a handful of items or a million).
+    await tx.query('ANALYZE rc_items');
     const counts = countsFromRows(await tx.query(COUNT_ITEMS));
     if (dryRun) return { counts, opened: 0, updated: 0, resolved: 0 };
     const [written] = (await tx.query(WRITE_ITEMS, [runId])) as {

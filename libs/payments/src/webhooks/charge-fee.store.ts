@@ -39,7 +39,14 @@ export async function recordChargeFact(
   );
   const known = !before && fact.fee !== null && fact.net !== null && fact.currency !== null;
   return {
-    newlyKnown: known ? { fee: fact.fee!, net: fact.net!, currency: fact.currency! } : null,
+    newlyKnown: known
+      ? {
+          fee: fact.fee!,
+          net: fact.net!,
+          currency: fact.currency!,
+          ...(fact.transaction ? { balanceTransaction: fact.transaction } : {}),
+        }
+      : null,
   };
 }
 

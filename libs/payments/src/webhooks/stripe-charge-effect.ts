@@ -1,4 +1,8 @@
 import {
+  BalanceTransactionSnapshot,
+  balanceTransactionSnapshotSchema,
+} from '../../../contracts/src';
+import {
   ChargeFact,
   Json,
   WebhookEffect,
@@ -41,7 +45,38 @@ export function stripeChargeFact(charge: Json): ChargeFact {
     fee: known ? fee : null,
     net: known ? (transaction.net as number) : null,
     currency: known ? currencyAt(transaction, 'currency') : null,
+    transaction: known ? balanceTransactionOf(transaction, stringAt(charge, 'id')) : null,
   };
+}
+
+/**
+ * An expanded Stripe balance transaction in the neutral shape of the event contract, or null
+ * when any field is missing or inconsistent (the fee is still booked; only the copy is dropped).
+ */
+export function balanceTransactionOf(
+  transaction: Json,
+  chargeReference: string | null,
+): BalanceTransactionSnapshot | null {
+  const created = integerAt(transaction, 'created');
+  const availableOn = integerAt(transaction, 'available_on');
+  const source = transaction.source;
+  const type = stringAt(transaction, 'type');
+  const candidate = {
+    id: stringAt(transaction, 'id'),
+    type,
+    reportingCategory: stringAt(transaction, 'reporting_category') ?? type,
+    amount: transaction.amount,
+    fee: transaction.fee,
+    net: transaction.net,
+    currency: currencyAt(transaction, 'currency'),
+    status: stringAt(transaction, 'status'),
+    createdAt: created === null ? null : new Date(created * 1000).toISOString(),
+    availableOn: availableOn === null ? null : new Date(availableOn * 1000).toISOString(),
+    sourceReference:
+      typeof source === 'string' ? source : (stringAt(source, 'id') ?? chargeReference),
+  };
+  const parsed = balanceTransactionSnapshotSchema.safeParse(candidate);
+  return parsed.success ? parsed.data : null;
 }
 
 /** `charge.succeeded|captured|updated`: remember the charge of the payment, and its fee if sent. */

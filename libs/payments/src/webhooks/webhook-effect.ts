@@ -1,3 +1,4 @@
+import { BalanceTransactionSnapshot } from '../../../contracts/src';
 import { DisputeStatus, PaymentStatus, PayoutStatus, RefundStatus } from '../../../domain/src';
 import { NextActionView, PaymentFailureView } from '../payment.view';
 
@@ -31,6 +32,8 @@ export interface ChargeFact {
   readonly net: number | null;
   /** Upper-case ISO 4217 of the balance transaction. */
   readonly currency: string | null;
+  /** The whole balance transaction, when it came expanded and valid (for reconciliation). */
+  readonly transaction?: BalanceTransactionSnapshot | null;
 }
 
 export interface ChargeEffect {

@@ -1,0 +1,12 @@
+import * as m from '../libs/ledger/src/reconciliation/matching-sql';
+const sub = (s: string, params: string[]) => s.replace(/\$(\d+)/g, (_, n) => params[Number(n) - 1]);
+const from = `'2026-10-01T00:00:00Z'::timestamptz`, to = `'2026-11-01T00:00:00Z'::timestamptz`;
+const ex = process.argv[2] === 'explain' ? 'EXPLAIN (ANALYZE, BUFFERS) ' : '';
+console.log(`\\timing on\nBEGIN;\nSET LOCAL work_mem='256MB';\n${m.CREATE_ANCHORS};`);
+console.log(ex + sub(m.WINDOW_ANCHORS, [from, to, 'NULL']) + ';');
+console.log('ANALYZE rc_anchor;');
+console.log(ex + sub(m.COMPUTE_ITEMS, [`now()`, from, to, 'NULL', 'NULL']) + ';');
+console.log("ANALYZE rc_items;");
+console.log(sub(m.COUNT_ITEMS, []) + ';');
+console.log(ex + sub(m.WRITE_ITEMS, ['NULL']) + ';');
+console.log('ROLLBACK;');
