@@ -17,7 +17,13 @@ const nodeGlobals = Object.fromEntries(
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', 'bench/results/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/coverage/**',
+      'bench/results/**',
+      '.scratch*/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -21,7 +21,8 @@ export interface BenchConfig {
   /** Pool size of the gateway (DB_POOL_SIZE) and of the baseline server. */
   readonly poolSize: number;
   /** Which benchmarks to run. */
-  readonly only: 'all' | 'intake' | 'e2e' | 'processors' | 'webhooks' | 'ledger' | 'reconciliation';
+  readonly only:
+    'all' | 'intake' | 'e2e' | 'processors' | 'webhooks' | 'ledger' | 'reconciliation' | 'export';
   /** Processor benchmarks (Stripe rate limit, failover): see bench/processor-config.ts. */
   readonly processors: ProcessorBenchConfig;
   readonly adminDatabaseUrl: string;
@@ -45,10 +46,11 @@ function only(env: NodeJS.ProcessEnv): BenchConfig['only'] {
     value !== 'processors' &&
     value !== 'webhooks' &&
     value !== 'ledger' &&
-    value !== 'reconciliation'
+    value !== 'reconciliation' &&
+    value !== 'export'
   ) {
     throw new Error(
-      'BENCH_ONLY must be all, intake, e2e, processors, webhooks, ledger or reconciliation',
+      'BENCH_ONLY must be all, intake, e2e, processors, webhooks, ledger, reconciliation or export',
     );
   }
   return value;

@@ -12,6 +12,7 @@ import {
   runLedgerBenchmark,
   writeLedgerResults,
 } from './ledger-ingest';
+import { ExportResults, formatExportResults, runExportBenchmark } from './ledger-export';
 import { BenchContext } from './phase';
 import {
   ReconciliationResults,
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
   let webhooks: WebhookResults | null = null;
   let ledger: LedgerResults | null = null;
   let reconciliation: ReconciliationResults | null = null;
+  let exports: ExportResults | null = null;
   let error: string | null = null;
   try {
     // Each benchmark's stack is torn down before the next one measures (idle apps still use CPU).
@@ -77,6 +79,8 @@ async function main(): Promise<number> {
     if (config.only === 'all' || config.only === 'reconciliation') {
       reconciliation = await runReconciliationBenchmark(ctx);
     }
+    await cleanup.runAll();
+    if (config.only === 'all' || config.only === 'export') exports = await runExportBenchmark(ctx);
   } catch (e) {
     error = (e as Error).stack ?? String(e);
     log(`failed: ${error}`);
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
   if (ledger) console.log(formatLedgerResults(ledger));
   if (ledger) console.log(`\nledger results written to ${writeLedgerResults(ledger)}`);
   if (reconciliation) console.log(formatReconciliationResults(reconciliation));
+  if (exports) console.log(formatExportResults(exports));
   console.log(`\nresults written to ${writeResults(results)}`);
   return error === null ? 0 : 1;
 }

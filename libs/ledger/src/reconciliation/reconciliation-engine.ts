@@ -2,6 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../../../observability/src';
 import type { Metrics } from '../../../observability/src';
 import {
+  CHANGED_ITEMS,
   COMPUTE_ITEMS,
   COUNT_ITEMS,
   CREATE_ANCHORS,
@@ -167,7 +168,7 @@ export class ReconciliationEngine {
   private async prepare(tx: EntityManager, dryRun: boolean): Promise<void> {
     if (!dryRun) await tx.query('SELECT pg_advisory_xact_lock($1)', [RECONCILIATION_WRITER_LOCK]);
     // Temporary tables of an earlier pass in this transaction are dropped first.
-    await tx.query('DROP TABLE IF EXISTS rc_anchor, rc_items');
+    await tx.query('DROP TABLE IF EXISTS rc_anchor, rc_items, rc_changed');
     await tx.query(CREATE_ANCHORS);
   }
 
@@ -191,6 +192,7 @@ export class ReconciliationEngine {
     await tx.query('ANALYZE rc_items');
     const counts = countsFromRows(await tx.query(COUNT_ITEMS));
     if (dryRun) return { counts, opened: 0, updated: 0, resolved: 0 };
+    await tx.query(CHANGED_ITEMS);
     const [written] = (await tx.query(WRITE_ITEMS, [runId])) as {
       opened: number;
       updated: number;
