@@ -319,6 +319,23 @@ describe('StripeAdapter against the fake Stripe API', () => {
       });
     });
 
+    it('retrieves one balance transaction by id (a charge fee), null for an unknown id', async () => {
+      const from = new Date(Date.now() - 1000);
+      await adapter.authorize(authorizeRequest({ amount: 4_000 }));
+      let charge;
+      for await (const t of adapter.listBalanceTransactions({
+        createdFrom: from,
+        createdTo: new Date(Date.now() + 1000),
+      })) {
+        if (t.type === 'charge' && t.amount === 4_000) charge = t;
+      }
+      expect(charge).toBeDefined();
+      const found = await adapter.retrieveBalanceTransaction(charge!.id);
+      expect(found).toEqual({ ...charge, payoutReference: undefined });
+      expect(found).toMatchObject({ fee: 146, net: 3_854, currency: 'USD' });
+      expect(await adapter.retrieveBalanceTransaction('txn_unknown')).toBeNull();
+    });
+
     it('posts signed webhooks the adapter verifies', async () => {
       const result = await adapter.authorize(authorizeRequest());
       await fake.settleWebhooks();

@@ -271,6 +271,83 @@ describe('disputes, payouts and fees from webhooks (real Postgres)', () => {
     expect(row.status).toBe('FAILED');
   });
 
+  it('fees: a balance transaction named by id only is fetched from the processor, once', async () => {
+    const pi = testStripeId('pi');
+    const paymentId = await insertSucceededPayment(pi);
+    const ch = testStripeId('ch');
+    const txn = testStripeId('txn');
+    const asked: string[] = [];
+    let answer: 'found' | 'fail' | 'other-charge' = 'fail';
+    const looking = new WebhookApplicationService(
+      ds,
+      subjects,
+      metrics,
+      quietLogger,
+      () => undefined,
+      async (processor, id) => {
+        asked.push(`${processor}:${id}`);
+        if (answer === 'fail') throw new Error('processor unavailable');
+        return {
+          id,
+          type: 'charge',
+          reportingCategory: 'charge',
+          amount: 1000,
+          fee: 59,
+          net: 941,
+          currency: 'EUR',
+          status: 'pending',
+          createdAt: new Date().toISOString(),
+          availableOn: null,
+          sourceReference: answer === 'found' ? ch : testStripeId('ch'),
+        };
+      },
+    );
+    const deliverTo = async (event: unknown) => {
+      const { id } = await intake.receive('stripe', Buffer.from(JSON.stringify(event)), 'trusted');
+      await looking.apply(id);
+      return id;
+    };
+    const charge = {
+      id: ch,
+      object: 'charge',
+      status: 'succeeded',
+      payment_intent: pi,
+      balance_transaction: txn,
+      metadata: { payment_id: paymentId },
+    };
+    const feeRow = async () =>
+      (
+        await ds.query(`SELECT fee, net, currency FROM payment_fees WHERE payment_id = $1`, [
+          paymentId,
+        ])
+      )[0];
+    const from = mark();
+
+    // The processor fails: the charge is still applied, the fee stays unknown.
+    const failed = await deliverTo(stripeEventOf('charge.succeeded', charge));
+    expect((await webhookRow(failed)).status).toBe('applied');
+    expect(await feeRow()).toMatchObject({ fee: null });
+    // It answers a transaction of ANOTHER charge: not trusted.
+    answer = 'other-charge';
+    await deliverTo(stripeEventOf('charge.updated', charge));
+    expect(await feeRow()).toMatchObject({ fee: null });
+    // It answers: the fee is recorded and announced once, with the transaction.
+    answer = 'found';
+    await deliverTo(stripeEventOf('charge.updated', charge));
+    expect(await feeRow()).toMatchObject({ fee: 59, net: 941, currency: 'EUR' });
+    // Known now: a later event does not ask again.
+    await deliverTo(stripeEventOf('charge.updated', charge));
+    expect(asked).toEqual([`stripe:${txn}`, `stripe:${txn}`, `stripe:${txn}`]);
+    const events = await eventsSince(from);
+    expect(events.map((e) => e.subject)).toEqual(['unused.payments.evt.fee_recorded']);
+    expect(events[0].payload).toMatchObject({
+      fee: 59,
+      net: 941,
+      feeCurrency: 'EUR',
+      balanceTransaction: { id: txn, sourceReference: ch },
+    });
+  });
+
   it('fees: unknown with only a balance transaction id; recorded once from an expanded one', async () => {
     const pi = testStripeId('pi');
     const paymentId = await insertSucceededPayment(pi);

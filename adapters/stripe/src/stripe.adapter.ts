@@ -15,6 +15,7 @@ import {
   BalanceTransactionQuery,
   ProcessorBalanceTransaction,
   listBalanceTransactions,
+  toBalanceTransaction,
 } from './stripe-balance-transactions';
 import { mapStripeError } from './stripe-errors';
 import { StripeAdapterOptions, stripeClientConfig, validateStripeOptions } from './stripe-options';
@@ -134,6 +135,17 @@ export class StripeAdapter implements ProcessorAdapter {
 
   parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): ParsedWebhook {
     return verifyStripeWebhook(rawBody, signatureHeader, this.webhookSecrets, this.toleranceSec);
+  }
+
+  /** One balance transaction (a charge's fee and net); null if Stripe does not know it. */
+  async retrieveBalanceTransaction(id: string): Promise<ProcessorBalanceTransaction | null> {
+    try {
+      return toBalanceTransaction(await this.stripe.balanceTransactions.retrieve(id));
+    } catch (error) {
+      const mapped = mapStripeError(error);
+      if (mapped.processorCode === 'resource_missing') return null;
+      throw mapped;
+    }
   }
 
   /** Balance transactions created in the window (inclusive), fetched page by page. */

@@ -92,6 +92,11 @@ export interface ProcessorAdapter {
   refund(request: RefundRequest): Promise<ProcessorRefundResult>;
   retrieve(request: RetrieveRequest): Promise<ProcessorPaymentResult | null>;
   parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): ParsedWebhook;
+  /**
+   * One balance transaction by the processor's id (e.g. the `txn_…` a Stripe charge event names
+   * without expanding it): how the fee and net of a charge are learned. Null when unknown.
+   */
+  retrieveBalanceTransaction?(id: string): Promise<ProcessorBalanceTransaction | null>;
   /** False while new calls would be refused unsent (breaker open, paused); absent means true. */
   available?(): boolean;
   /** The same adapter with calls queued in this rate-limit lane (absent: no limiter). */

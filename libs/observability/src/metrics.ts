@@ -111,6 +111,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookFeeLookups = new Counter({
+    name: 'webhook_fee_lookups_total',
+    help: 'Balance transactions fetched from the processor for a charge whose event named it without its fee, by result (found, unknown, failed)',
+    labelNames: ['processor', 'result'] as const,
+    registers: [this.registry],
+  });
+
   readonly webhookOrphans = new Counter({
     name: 'webhook_orphans_total',
     help: 'Webhooks about a payment or refund unknown to us (kept for operators)',

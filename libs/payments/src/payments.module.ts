@@ -18,6 +18,7 @@ import { loadRoutingRules } from './routing/routing-rules';
 import { WebhookApplicationService } from './webhooks/webhook-application.service';
 import { WebhookEventService } from './webhooks/webhook-event.service';
 import { WebhookIntakeService } from './webhooks/webhook-intake.service';
+import { BalanceTransactionLookup, balanceTransactionSnapshot } from './webhooks/learned-fee';
 
 /** The payments services, built from the global config, database, NATS and the given adapters. */
 @Module({})
@@ -124,13 +125,14 @@ export class PaymentsModule {
       },
       {
         provide: WebhookApplicationService,
-        inject: [DataSource, Subjects, Metrics, LOGGER, OutboxRelay],
+        inject: [DataSource, Subjects, Metrics, LOGGER, OutboxRelay, PROCESSOR_ADAPTERS],
         useFactory: (
           ds: DataSource,
           subjects: Subjects,
           metrics: Metrics,
           logger: Logger,
           relay: OutboxRelay,
+          list: ProcessorAdapter[],
         ) =>
           new WebhookApplicationService(
             ds,
@@ -138,6 +140,7 @@ export class PaymentsModule {
             metrics,
             logger.child({ component: 'webhooks' }),
             () => relay.nudge(),
+            balanceTransactionLookup(list),
           ),
       },
       {
@@ -211,4 +214,13 @@ export class PaymentsModule {
         .map((p) => p.provide),
     };
   }
+}
+
+/** Balance transactions by processor name, from the adapters that can retrieve one. */
+function balanceTransactionLookup(list: readonly ProcessorAdapter[]): BalanceTransactionLookup {
+  const byName = new Map(list.map((a) => [a.name, a]));
+  return async (processor, id) => {
+    const found = await byName.get(processor)?.retrieveBalanceTransaction?.(id);
+    return found ? balanceTransactionSnapshot(found) : null;
+  };
 }

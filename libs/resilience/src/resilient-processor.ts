@@ -8,6 +8,7 @@ import {
   ProcessorRefundResult,
   RefundRequest,
   RetrieveRequest,
+  ProcessorBalanceTransaction,
 } from '../../contracts/src';
 import { Bulkhead } from './bulkhead';
 import { ProcessorCircuitBreaker } from './circuit-breaker';
@@ -24,6 +25,8 @@ export type ResilientProcessorOptions = ProcessorGuardOptions;
  */
 export class ResilientProcessor implements ProcessorAdapter {
   readonly guard: ProcessorGuard;
+  /** Present when the processor offers it; a background `retrieve` through the guard. */
+  readonly retrieveBalanceTransaction?: (id: string) => Promise<ProcessorBalanceTransaction | null>;
 
   /**
    * @param options the stack's options, or an existing guard to share (lane views do this).
@@ -36,6 +39,10 @@ export class ResilientProcessor implements ProcessorAdapter {
   ) {
     this.guard =
       options instanceof ProcessorGuard ? options : new ProcessorGuard(inner.name, options);
+    const lookup = inner.retrieveBalanceTransaction?.bind(inner);
+    if (lookup) {
+      this.retrieveBalanceTransaction = (id) => this.run('retrieve', () => lookup(id));
+    }
   }
 
   get name(): string {

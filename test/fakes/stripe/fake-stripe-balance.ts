@@ -21,6 +21,12 @@ export function listBalanceTransactions(store: FakeStripeStore, query: FormObjec
   return listPage(all, query, 'balance transaction', '/v1/balance_transactions');
 }
 
+/** GET /v1/balance_transactions/:id */
+export function retrieveBalanceTransaction(store: FakeStripeStore, id: string): ApiResponse {
+  const found = store.balanceTransactions.find((t) => t.id === id);
+  return found ? ok(found) : missing('balance_transaction', id);
+}
+
 /** GET /v1/payouts: newest first, `created[gte|lte]`, `limit`, `starting_after`. */
 export function listPayouts(store: FakeStripeStore, query: FormObject): ApiResponse {
   return listPage(store.payouts, query, 'payout', '/v1/payouts');

@@ -1,4 +1,8 @@
-import { listBalanceTransactions, listPayouts } from './fake-stripe-balance';
+import {
+  listBalanceTransactions,
+  retrieveBalanceTransaction,
+  listPayouts,
+} from './fake-stripe-balance';
 import { FormObject } from './fake-stripe-form';
 import {
   cancelPaymentIntent,
@@ -29,6 +33,11 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['POST', /^\/v1\/refunds$/, (s, f) => createRefund(s, f)],
   ['GET', /^\/v1\/refunds\/([^/]+)$/, (s, _f, id) => retrieveRefund(s, id)],
   ['GET', /^\/v1\/balance_transactions$/, (s, f) => listBalanceTransactions(s, f)],
+  [
+    'GET',
+    /^\/v1\/balance_transactions\/([^/]+)$/,
+    (s, _f, id) => retrieveBalanceTransaction(s, id),
+  ],
   ['GET', /^\/v1\/payouts$/, (s, f) => listPayouts(s, f)],
 ];
 

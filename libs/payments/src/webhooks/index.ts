@@ -12,3 +12,4 @@ export * from './stripe-charge-effect';
 export * from './stripe-dispute-effect';
 export * from './stripe-payout-effect';
 export * from './webhook-outcome';
+export * from './learned-fee';

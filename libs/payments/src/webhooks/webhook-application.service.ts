@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
-import { EventType, Subjects } from '../../../contracts/src';
+import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
 import { KnownFee, paymentEventMessage } from '../events';
@@ -8,6 +8,7 @@ import { refundEventMessage } from '../finance-events';
 import { PaymentView, RefundView } from '../payment.view';
 import { lockPayment, lockRefund, updatePayment, updateRefund } from '../processing/payment-store';
 import { feeOf, recordChargeFact } from './charge-fee.store';
+import { BalanceTransactionLookup, feeToLearn, withLearnedFee } from './learned-fee';
 import { applyDispute } from './dispute-application';
 import { applyPayout } from './payout-application';
 import { simulatorWebhookEffect } from './simulator-webhook-effect';
@@ -62,12 +63,16 @@ export class WebhookApplicationService implements WebhookApplier {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly outboxWritten: () => void = () => undefined,
+    private readonly lookupBalanceTransaction?: BalanceTransactionLookup,
   ) {}
 
   async apply(webhookEventId: string): Promise<void> {
     let result: { event: WebhookEventView; outcome: Outcome; appliedAt: Date | null } | null;
+    const learned = await this.learnFee(webhookEventId);
     try {
-      result = await this.dataSource.transaction((tx) => this.applyLocked(tx, webhookEventId));
+      result = await this.dataSource.transaction((tx) =>
+        this.applyLocked(tx, webhookEventId, learned),
+      );
     } catch (error) {
       await this.recordFailure(webhookEventId, error);
       throw error;
@@ -93,7 +98,51 @@ export class WebhookApplicationService implements WebhookApplier {
     if (outcome.messages.length > 0) this.outboxWritten();
   }
 
-  private async applyLocked(tx: EntityManager, id: string) {
+  /**
+   * A charge event naming its balance transaction without the fee: the processor is asked for
+   * it BEFORE the transaction (a network call never holds row locks). Any failure leaves the fee
+   * unknown, as before; the reconciliation pull reports it then (fee_mismatch).
+   */
+  private async learnFee(id: string): Promise<BalanceTransactionSnapshot | null> {
+    if (!this.lookupBalanceTransaction) return null;
+    const [row] = await this.dataSource.query(
+      `SELECT w.processor, w.type, w.payload FROM webhook_events w
+        WHERE w.id = $1 AND w.status <> 'applied'`,
+      [id],
+    );
+    if (!row) return null;
+    const transactionId = feeToLearn(this.effectOf(row.processor, row.type, row.payload));
+    if (!transactionId) return null;
+    const [known] = await this.dataSource.query(
+      `SELECT 1 FROM payment_fees WHERE balance_transaction_reference = $1 AND fee IS NOT NULL`,
+      [transactionId],
+    );
+    if (known) return null;
+    const labels = { processor: row.processor as string };
+    try {
+      const found = await this.lookupBalanceTransaction(row.processor, transactionId);
+      this.metrics.webhookFeeLookups.inc({ ...labels, result: found ? 'found' : 'unknown' });
+      return found;
+    } catch (error) {
+      this.metrics.webhookFeeLookups.inc({ ...labels, result: 'failed' });
+      this.logger.warn(
+        { err: error, webhookEventId: id, balanceTransaction: transactionId },
+        'could not fetch the balance transaction of a charge; its fee stays unknown for now',
+      );
+      return null;
+    }
+  }
+
+  private effectOf(processor: string, type: string, payload: unknown): WebhookEffect {
+    const mapper = EFFECT_MAPPERS[processor];
+    return mapper ? mapper(type, payload) : ignore(`no mapping for ${processor}`);
+  }
+
+  private async applyLocked(
+    tx: EntityManager,
+    id: string,
+    learned: BalanceTransactionSnapshot | null,
+  ) {
     const [row] = await tx.query(
       `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`,
       [id],
@@ -104,10 +153,8 @@ export class WebhookApplicationService implements WebhookApplier {
     }
     const event = toWebhookEventView(row);
     if (event.status === 'applied') return null;
-    const mapper = EFFECT_MAPPERS[event.processor];
-    const effect = mapper
-      ? mapper(event.type, event.payload)
-      : ignore(`no mapping for ${event.processor}`);
+    const mapped = this.effectOf(event.processor, event.type, event.payload);
+    const effect = learned ? withLearnedFee(mapped, learned) : mapped;
     const outcome = await this.applyEffect(tx, event, effect);
     await writeOutbox(tx, outcome.messages);
     // UPDATE … RETURNING answers [rows, count] through TypeORM.
