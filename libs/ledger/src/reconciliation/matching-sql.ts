@@ -345,71 +345,59 @@ export const COUNT_ITEMS = `
   SELECT status, count(*)::bigint AS count, coalesce(sum(amount_at_stake), 0)::bigint AS amount_at_stake
     FROM rc_items GROUP BY status`;
 
+/** The stored columns of an item, as compared to decide whether it changed. */
+const ITEM_COLUMNS = `kind, currency, payment_id, refund_id, dispute_id, payout_id, source_reference,
+  balance_transaction_count, processor_amount, processor_fee, processor_currency, gateway_amount,
+  ledger_amount, ledger_fee, status, amount_at_stake, occurred_at`;
+const columnsOf = (alias: string) =>
+  ITEM_COLUMNS.split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
+
 /**
- * The computed items that are new or whose result changed (`rc_changed`): only those are
- * written, so a re-run over a reconciled period reads but hardly writes. A statement of its own
- * (one anti-join over the whole set), not a correlated check inside the INSERT, which could scan
- * the table it is filling.
+ * The computed items that are new or whose result changed (`rc_changed`, with the stored row's
+ * id and status when there is one): only those are written, so a re-run over a reconciled
+ * period reads but hardly writes. A statement of its own (one hash join over the whole set),
+ * not a correlated check inside the INSERT, which could scan the table it is filling.
  */
 export const CHANGED_ITEMS = `
   CREATE TEMP TABLE rc_changed ON COMMIT DROP AS
-  SELECT n.* FROM rc_items n
-   WHERE NOT EXISTS (
-     SELECT 1 FROM reconciliation_items o
-      WHERE o.processor = n.processor AND o.item_key = n.item_key
-        AND o.kind = n.kind AND o.currency = n.currency AND o.status = n.status
-        AND o.amount_at_stake = n.amount_at_stake AND o.occurred_at = n.occurred_at
-        AND o.balance_transaction_count = n.balance_transaction_count
-        AND (o.payment_id, o.refund_id, o.dispute_id, o.payout_id, o.source_reference,
-             o.processor_amount, o.processor_fee, o.processor_currency, o.gateway_amount,
-             o.ledger_amount, o.ledger_fee)
-        IS NOT DISTINCT FROM (n.payment_id, n.refund_id, n.dispute_id, n.payout_id,
-             n.source_reference, n.processor_amount, n.processor_fee, n.processor_currency,
-             n.gateway_amount, n.ledger_amount, n.ledger_fee))`;
+  SELECT n.*, o.id AS old_id, o.status AS old_status
+    FROM rc_items n
+    LEFT JOIN reconciliation_items o ON o.processor = n.processor AND o.item_key = n.item_key
+   WHERE o.id IS NULL
+      OR (${columnsOf('o')}) IS DISTINCT FROM (${columnsOf('n')})`;
 
 /**
- * Writes the new and changed items (`rc_changed`) and keeps exceptions in step, in one statement: an item not
- * matched has ONE open exception (type = its status, amount at stake kept current) unless an
- * operator closed one of the same type and amount; a matched item's open exception is
+ * The new items of `rc_changed`: a plain INSERT (the writer holds the reconciliation lock,
+ * and `rc_changed` found no stored row for them). $1 run id or null.
+ */
+export const INSERT_ITEMS = `
+  INSERT INTO reconciliation_items (processor, item_key, ${ITEM_COLUMNS}, last_run_id, reconciled_at)
+  SELECT processor, item_key, ${ITEM_COLUMNS}, $1::bigint, now()
+    FROM rc_changed WHERE old_id IS NULL
+   -- in key order: the unique (processor, item_key) index fills leaf after leaf instead of at
+   -- random (1M items: 33 s → 15 s)
+   ORDER BY processor, item_key`;
+
+/** The changed items of `rc_changed`, by id. $1 run id or null. */
+export const UPDATE_ITEMS = `
+  UPDATE reconciliation_items i SET (${ITEM_COLUMNS}, last_run_id, reconciled_at) =
+         (${columnsOf('c')}, $1::bigint, now())
+    FROM rc_changed c
+   WHERE c.old_id IS NOT NULL AND i.id = c.old_id`;
+
+/**
+ * Keeps exceptions in step with the items just written (`rc_changed`), in one statement: an
+ * item not matched has ONE open exception (type = its status, amount at stake kept current)
+ * unless an operator closed one of the same type and amount; a matched item's open exception is
  * resolved by 'system', audited. Also marks matched an item left behind under a `src:` key
- * whose source has since become known (its facts now live under the payment's key).
+ * whose source has since become known (its facts now live under the payment's key). Only the
+ * rows that are or were not matched are looked at: a new matched item has no exception.
  * $1 run id or null. Returns the counts of what changed.
  */
-export const WRITE_ITEMS = `
-  WITH up AS (
-    INSERT INTO reconciliation_items AS i (processor, item_key, kind, currency, payment_id, refund_id,
-        dispute_id, payout_id, source_reference, balance_transaction_count, processor_amount,
-        processor_fee, processor_currency, gateway_amount, ledger_amount, ledger_fee, status,
-        amount_at_stake, occurred_at, last_run_id, reconciled_at)
-    SELECT processor, item_key, kind, currency, payment_id, refund_id, dispute_id, payout_id,
-           source_reference, balance_transaction_count, processor_amount, processor_fee,
-           processor_currency, gateway_amount, ledger_amount, ledger_fee, status,
-           amount_at_stake, occurred_at, $1::bigint, now()
-      FROM rc_changed
-    ON CONFLICT (processor, item_key) DO UPDATE SET
-      kind = EXCLUDED.kind, currency = EXCLUDED.currency, payment_id = EXCLUDED.payment_id,
-      refund_id = EXCLUDED.refund_id, dispute_id = EXCLUDED.dispute_id,
-      payout_id = EXCLUDED.payout_id, source_reference = EXCLUDED.source_reference,
-      balance_transaction_count = EXCLUDED.balance_transaction_count,
-      processor_amount = EXCLUDED.processor_amount, processor_fee = EXCLUDED.processor_fee,
-      processor_currency = EXCLUDED.processor_currency, gateway_amount = EXCLUDED.gateway_amount,
-      ledger_amount = EXCLUDED.ledger_amount, ledger_fee = EXCLUDED.ledger_fee,
-      status = EXCLUDED.status, amount_at_stake = EXCLUDED.amount_at_stake,
-      occurred_at = EXCLUDED.occurred_at, last_run_id = EXCLUDED.last_run_id,
-      reconciled_at = EXCLUDED.reconciled_at
-    -- an item whose result did not change is not rewritten (a re-run costs reads, not writes)
-    WHERE (i.kind, i.currency, i.payment_id, i.refund_id, i.dispute_id, i.payout_id,
-           i.source_reference, i.balance_transaction_count, i.processor_amount, i.processor_fee,
-           i.processor_currency, i.gateway_amount, i.ledger_amount, i.ledger_fee, i.status,
-           i.amount_at_stake, i.occurred_at)
-      IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.currency, EXCLUDED.payment_id, EXCLUDED.refund_id,
-           EXCLUDED.dispute_id, EXCLUDED.payout_id, EXCLUDED.source_reference,
-           EXCLUDED.balance_transaction_count, EXCLUDED.processor_amount, EXCLUDED.processor_fee,
-           EXCLUDED.processor_currency, EXCLUDED.gateway_amount, EXCLUDED.ledger_amount,
-           EXCLUDED.ledger_fee, EXCLUDED.status, EXCLUDED.amount_at_stake, EXCLUDED.occurred_at)
-    RETURNING i.id, i.status, i.amount_at_stake, i.processor, i.currency
-  ),
-  superseded AS (
+export const WRITE_EXCEPTIONS = `
+  WITH superseded AS (
     UPDATE reconciliation_items s SET status = 'matched', amount_at_stake = 0, reconciled_at = now(),
            last_run_id = $1::bigint
       FROM rc_items n
@@ -418,7 +406,18 @@ export const WRITE_ITEMS = `
        AND s.status <> 'matched'
     RETURNING s.id, s.status, s.amount_at_stake, s.processor, s.currency
   ),
-  touched AS (SELECT * FROM up UNION ALL SELECT * FROM superseded),
+  touched AS (
+    SELECT i.id, i.status, i.amount_at_stake, i.processor, i.currency
+      FROM rc_changed c
+      JOIN reconciliation_items i ON i.processor = c.processor AND i.item_key = c.item_key
+     WHERE c.status <> 'matched'
+    UNION ALL
+    SELECT c.old_id, c.status, c.amount_at_stake, c.processor, c.currency
+      FROM rc_changed c
+     WHERE c.status = 'matched' AND c.old_id IS NOT NULL
+    UNION ALL
+    SELECT * FROM superseded
+  ),
   opened AS (
     INSERT INTO reconciliation_exceptions AS x
         (id, item_id, type, status, processor, currency, amount_at_stake)
@@ -455,8 +454,7 @@ export const WRITE_ITEMS = `
       FROM resolved
     RETURNING 1
   )
-  SELECT (SELECT count(*) FROM up)::int AS items,
-         (SELECT count(*) FROM superseded)::int AS superseded,
+  SELECT (SELECT count(*) FROM superseded)::int AS superseded,
          (SELECT count(*) FROM opened WHERE inserted)::int AS opened,
          (SELECT count(*) FROM opened WHERE NOT inserted)::int AS updated,
          (SELECT count(*) FROM resolved)::int AS resolved,
