@@ -61,13 +61,28 @@ export function webhookBalanceTransactionsOf(
   return byProcessor;
 }
 
+interface PendingWork {
+  readonly paymentIds: Set<string>;
+  readonly payouts: Map<string, Set<string>>;
+  readonly transactions: Map<string, ProcessorBalanceTransaction[]>;
+}
+
+const noWork = (): PendingWork => ({
+  paymentIds: new Set(),
+  payouts: new Map(),
+  transactions: new Map(),
+});
+
 /**
- * Real time: after the ledger commits a batch, re-reconciles the items it touched. Runs one
- * pass at a time, off the booking path (the batch is acked already); a failure is logged and
- * counted, never thrown: the next pass or the batch run catches up.
+ * Real time: after the ledger commits a batch, re-reconciles the items it touched. One pass at
+ * a time, off the booking path (the batch is acked already); what batches touch while a pass
+ * runs is merged into ONE next pass (set-based, so a burst costs a few larger passes, never an
+ * ever-growing queue). A failure is logged and counted, never thrown: the next pass or the
+ * batch run catches up.
  */
 export class RealtimeReconciler {
-  private tail: Promise<void> = Promise.resolve();
+  private pending: PendingWork = noWork();
+  private running: Promise<void> | null = null;
 
   constructor(
     private readonly engine: ReconciliationEngine,
@@ -78,9 +93,9 @@ export class RealtimeReconciler {
   ) {}
 
   /**
-   * Queues the pass and returns at once; `settled()` waits for every queued pass. The balance
-   * transactions the events carried are stored first (which re-reconciles their sources), then
-   * the touched payments and payouts are re-reconciled.
+   * Notes what the batch touched and returns at once; `settled()` waits until everything noted
+   * so far is reconciled. The balance transactions the events carried are stored first (which
+   * re-reconciles their sources), then the touched payments and payouts are re-reconciled.
    */
   afterBatch(events: readonly LedgerEvent[]): void {
     const touched = touchedBy(events);
@@ -88,7 +103,40 @@ export class RealtimeReconciler {
     if (touched.paymentIds.length === 0 && touched.payouts.size === 0 && transactions.size === 0) {
       return;
     }
-    this.tail = this.tail.then(() => this.store(transactions)).then(() => this.run(touched));
+    for (const id of touched.paymentIds) this.pending.paymentIds.add(id);
+    for (const [processor, references] of touched.payouts) {
+      const set = this.pending.payouts.get(processor) ?? new Set<string>();
+      for (const reference of references) set.add(reference);
+      this.pending.payouts.set(processor, set);
+    }
+    for (const [processor, list] of transactions) {
+      this.pending.transactions.set(processor, [
+        ...(this.pending.transactions.get(processor) ?? []),
+        ...list,
+      ]);
+    }
+    this.running ??= this.drain();
+  }
+
+  settled(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private async drain(): Promise<void> {
+    while (
+      this.pending.paymentIds.size > 0 ||
+      this.pending.payouts.size > 0 ||
+      this.pending.transactions.size > 0
+    ) {
+      const work = this.pending;
+      this.pending = noWork();
+      await this.store(work.transactions);
+      await this.run({
+        paymentIds: [...work.paymentIds],
+        payouts: new Map([...work.payouts].map(([p, refs]) => [p, [...refs]])),
+      });
+    }
+    this.running = null;
   }
 
   private async store(transactions: Map<string, ProcessorBalanceTransaction[]>): Promise<void> {
@@ -103,10 +151,6 @@ export class RealtimeReconciler {
         );
       }
     }
-  }
-
-  settled(): Promise<void> {
-    return this.tail;
   }
 
   private async run(touched: TouchedFacts): Promise<void> {
