@@ -59,16 +59,26 @@ export class LedgerQueryClient {
     return this.close();
   }
 
-  private async ask<T>(name: LedgerQueryName, data: unknown): Promise<T> {
-    try {
-      return await firstValueFrom(
-        this.proxy
-          .send<T>(ledgerQuerySubject(this.namespace, name), data)
-          .pipe(timeout(this.timeoutMs)),
-      );
-    } catch (error) {
-      throw toApiError(error);
-    }
+  private ask<T>(name: LedgerQueryName, data: unknown): Promise<T> {
+    return askLedger(this.proxy, ledgerQuerySubject(this.namespace, name), data, this.timeoutMs);
+  }
+}
+
+/**
+ * One request/reply to apps/ledger (queries, exports, reconciliation). Its refusals become API
+ * errors (BAD_USER_INPUT, NOT_FOUND, INVALID_STATE); silence or a failure there becomes
+ * SERVICE_UNAVAILABLE.
+ */
+export async function askLedger<T>(
+  proxy: ClientProxy,
+  subject: string,
+  data: unknown,
+  timeoutMs: number,
+): Promise<T> {
+  try {
+    return await firstValueFrom(proxy.send<T>(subject, data).pipe(timeout(timeoutMs)));
+  } catch (error) {
+    throw toApiError(error);
   }
 }
 
@@ -79,5 +89,6 @@ function toApiError(error: unknown): PaymentsError {
   const e = error as Partial<LedgerQueryError> | undefined;
   if (e?.code === 'BAD_USER_INPUT') return PaymentsError.badInput(e.field ?? 'input', e.message!);
   if (e?.code === 'NOT_FOUND') return new PaymentsError('NOT_FOUND', e.message!);
+  if (e?.code === 'INVALID_STATE') return new PaymentsError('INVALID_STATE', e.message!);
   return new PaymentsError('SERVICE_UNAVAILABLE', 'the ledger could not answer');
 }

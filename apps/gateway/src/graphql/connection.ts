@@ -5,7 +5,17 @@ export function toConnection<T extends { id: string }>(
   nodes: readonly T[],
   page: { hasNextPage: boolean; hasPreviousPage: boolean },
 ) {
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
+  return edgesConnection(
+    nodes.map((node) => ({ cursor: encodeCursor(node.id), node })),
+    page,
+  );
+}
+
+/** A Relay connection over edges whose cursors the page already carries. */
+export function edgesConnection<T>(
+  edges: { cursor: string; node: T }[],
+  page: { hasNextPage: boolean; hasPreviousPage: boolean },
+) {
   return {
     edges,
     pageInfo: {

@@ -30,6 +30,7 @@ import {
 } from './ledger.types';
 import { Payment } from './payment.types';
 import { RequireScopes } from './scopes.guard';
+import { edgesConnection } from './connection';
 
 /** Per-request batching of `Payment.ledgerEntries`: one ledger query per request, not per payment. */
 const entryLoaders = new WeakMap<GatewayContext, DataLoader<string, JournalEntryDto[]>>();
@@ -81,16 +82,10 @@ export class LedgerResolver {
       first: first ?? 20,
       after: after ?? undefined,
     });
-    const edges = page.entries.map((e) => ({ cursor: encodeEntryCursor(e.id), node: toEntry(e) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return edgesConnection(
+      page.entries.map((e) => ({ cursor: encodeEntryCursor(e.id), node: toEntry(e) })),
+      { hasNextPage: page.hasNextPage, hasPreviousPage: Boolean(after) },
+    );
   }
 
   @Query(() => TrialBalance)

@@ -20,6 +20,7 @@ import {
   ResolveReconciliationExceptionInput,
 } from './reconciliation.types';
 import { RequireScopes } from './scopes.guard';
+import { edgesConnection } from './connection';
 
 const upper = <T>(value: string) => value.toUpperCase() as T;
 
@@ -96,16 +97,10 @@ export class ReconciliationResolver {
       first: first ?? undefined,
       after: after ?? undefined,
     });
-    const edges = page.exceptions.map((e) => ({ cursor: e.cursor, node: toException(e) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return edgesConnection(
+      page.exceptions.map((e) => ({ cursor: e.cursor, node: toException(e) })),
+      { hasNextPage: page.hasNextPage, hasPreviousPage: Boolean(after) },
+    );
   }
 
   @Mutation(() => ReconciliationException)

@@ -1,8 +1,7 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { Readable } from 'node:stream';
-import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import { PaymentsError } from '../../../domain/src';
-import { LedgerQueryError } from '../query-contract';
+import { askLedger } from '../ledger-query.client';
 import {
   LedgerExportChunk,
   LedgerExportDto,
@@ -74,22 +73,7 @@ export class LedgerExportClient {
     return this.close();
   }
 
-  private async ask<T>(name: LedgerExportPatternName, data: unknown): Promise<T> {
-    try {
-      return await firstValueFrom(
-        this.proxy
-          .send<T>(ledgerExportSubject(this.namespace, name), data)
-          .pipe(timeout(this.timeoutMs)),
-      );
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        throw new PaymentsError('SERVICE_UNAVAILABLE', 'the ledger did not answer in time');
-      }
-      const e = error as Partial<LedgerQueryError> | undefined;
-      if (e?.code === 'BAD_USER_INPUT')
-        throw PaymentsError.badInput(e.field ?? 'input', e.message!);
-      if (e?.code === 'NOT_FOUND') throw new PaymentsError('NOT_FOUND', e.message!);
-      throw new PaymentsError('SERVICE_UNAVAILABLE', 'the ledger could not answer');
-    }
+  private ask<T>(name: LedgerExportPatternName, data: unknown): Promise<T> {
+    return askLedger(this.proxy, ledgerExportSubject(this.namespace, name), data, this.timeoutMs);
   }
 }

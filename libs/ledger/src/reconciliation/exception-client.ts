@@ -1,7 +1,5 @@
 import { ClientProxy } from '@nestjs/microservices';
-import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
-import { PaymentsError } from '../../../domain/src';
-import { LedgerQueryError } from '../query-contract';
+import { askLedger } from '../ledger-query.client';
 import {
   ExceptionPageDto,
   PayoutReconciliationDto,
@@ -57,23 +55,7 @@ export class ReconciliationClient {
     return this.close();
   }
 
-  private async ask<T>(name: ReconciliationPatternName, data: unknown): Promise<T> {
-    try {
-      return await firstValueFrom(
-        this.proxy
-          .send<T>(reconciliationSubject(this.namespace, name), data)
-          .pipe(timeout(this.timeoutMs)),
-      );
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        throw new PaymentsError('SERVICE_UNAVAILABLE', 'the ledger did not answer in time');
-      }
-      const e = error as Partial<LedgerQueryError> | undefined;
-      if (e?.code === 'BAD_USER_INPUT')
-        throw PaymentsError.badInput(e.field ?? 'input', e.message!);
-      if (e?.code === 'NOT_FOUND') throw new PaymentsError('NOT_FOUND', e.message!);
-      if (e?.code === 'INVALID_STATE') throw new PaymentsError('INVALID_STATE', e.message!);
-      throw new PaymentsError('SERVICE_UNAVAILABLE', 'the ledger could not answer');
-    }
+  private ask<T>(name: ReconciliationPatternName, data: unknown): Promise<T> {
+    return askLedger(this.proxy, reconciliationSubject(this.namespace, name), data, this.timeoutMs);
   }
 }
