@@ -90,7 +90,8 @@ export async function createDatabase(
   const url = databaseUrl(adminUrl, name);
   cleanup.add(`drop database ${name}`, () => dropDatabase(adminUrl, name));
   await ensureDatabase(url);
-  const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'bench' });
+  // 3: a batch reconciliation's two shards side by side plus its run lock (bench/reconciliation.ts)
+  const dataSource = createDataSource({ url, poolSize: 3, applicationName: 'bench' });
   await dataSource.initialize();
   cleanup.add(`close pool of ${name}`, () => dataSource.destroy());
   await runMigrations(dataSource);

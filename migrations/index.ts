@@ -8,6 +8,7 @@ import { LedgerExports1764200000000 } from './1764200000000-ledger-exports';
 import { Reconciliation1764300000000 } from './1764300000000-reconciliation';
 import { ReconciliationEngine1764310000000 } from './1764310000000-reconciliation-engine';
 import { LedgerStatementChecks1764400000000 } from './1764400000000-ledger-statement-checks';
+import { ReconciliationItemIndexes1764500000000 } from './1764500000000-reconciliation-item-indexes';
 
 /** Every migration, in order. Listed explicitly so no glob depends on the build layout. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Reconciliation1764300000000,
   ReconciliationEngine1764310000000,
   LedgerStatementChecks1764400000000,
+  ReconciliationItemIndexes1764500000000,
 ];

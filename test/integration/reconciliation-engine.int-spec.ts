@@ -548,7 +548,94 @@ describe('runs', () => {
       ReconciliationRequestError,
     );
     await expect(runs.resumeRun('987654')).rejects.toBeInstanceOf(ReconciliationRequestError);
+    for (const concurrency of [0, 1.5, 17]) {
+      await expect(runs.reconcilePeriod({ ...OCT, concurrency })).rejects.toBeInstanceOf(
+        ReconciliationRequestError,
+      );
+    }
     expect(await tableCounts()).toEqual(before);
+    expect(() => new ReconciliationRuns(db.dataSource, engine, { concurrency: 0 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('a window split over parallel shards gives the same items, exceptions and counts as one transaction', async () => {
+    await clearAll();
+    for (let day = 1; day <= 12; day += 1) {
+      const c = await seedCharge({
+        day,
+        amount: 3000 + day,
+        ledger: day % 4 !== 0,
+        processorFee: day % 3 === 0 ? 77 : undefined,
+        bts: day === 7 ? 2 : 1,
+      });
+      if (day % 2 === 0) await seedRefund(c, 100 + day, day !== 6);
+    }
+    const clearItems = () =>
+      db.dataSource.query(
+        `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items`,
+      );
+    await clearItems();
+    const single = await runs.reconcilePeriod({
+      ...OCT,
+      windowMs: 31 * 86_400_000,
+      concurrency: 1,
+    });
+    const expected = await snapshot();
+    expect(expected.length).toBeGreaterThan(12);
+    expect(single.counts.matched.count).toBeGreaterThan(0);
+    expect(single.counts.missing_in_ledger.count).toBeGreaterThan(0);
+    expect(single.counts.duplicate.count).toBe(1);
+    const strip = (rows: unknown[]) =>
+      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
+        ...rest,
+        exception: exception ? 'rex' : null,
+      }));
+    for (const concurrency of [2, 5]) {
+      await clearItems();
+      const sharded = await runs.reconcilePeriod({
+        ...OCT,
+        windowMs: 31 * 86_400_000,
+        concurrency,
+      });
+      expect(sharded.counts).toEqual(single.counts);
+      expect(strip(await snapshot())).toEqual(strip(expected));
+    }
+  });
+
+  it('two runs of the same period at once both complete and write each item once', async () => {
+    await clearAll();
+    for (let day = 1; day <= 8; day += 1) {
+      await seedCharge({ day, amount: 4000 + day, ledger: day % 3 !== 0 });
+    }
+    const clearItems = () =>
+      db.dataSource.query(
+        `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items`,
+      );
+    await clearItems();
+    const alone = await runs.reconcilePeriod({ ...OCT, concurrency: 1 });
+    const expected = await snapshot();
+    await clearItems();
+    const [a, b] = await Promise.all([
+      runs.reconcilePeriod({ ...OCT, concurrency: 2 }),
+      runs.reconcilePeriod({ ...OCT, concurrency: 3 }),
+    ]);
+    expect(a.status).toBe('completed');
+    expect(a.counts).toEqual(alone.counts);
+    expect(b.counts).toEqual(alone.counts);
+    const [row] = (await db.dataSource.query(
+      `SELECT count(*)::int AS items, count(DISTINCT (processor, item_key))::int AS keys,
+              (SELECT count(*)::int FROM reconciliation_exceptions WHERE status = 'open') AS open
+         FROM reconciliation_items`,
+    )) as { items: number; keys: number; open: number }[];
+    expect(row.items).toBe(row.keys);
+    expect(row.open).toBeGreaterThanOrEqual(2);
+    const strip = (rows: unknown[]) =>
+      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
+        ...rest,
+        exception: exception ? 'rex' : null,
+      }));
+    expect(strip(await snapshot())).toEqual(strip(expected));
   });
 
   it('an interrupted run resumed gives the same items, exceptions and counts as an uninterrupted one', async () => {

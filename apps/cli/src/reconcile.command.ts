@@ -96,9 +96,11 @@ export function formatRun(result: ReconciliationRunResult): string {
 
 export async function reconcileCommand(args: readonly string[], config: AppConfig): Promise<void> {
   const request = parseReconcileArgs(args);
+  const concurrency = config.ledger.reconciliation.batchConcurrency;
   const dataSource = createDataSource({
     url: config.databaseUrl,
-    poolSize: 2,
+    // the shards of a window side by side, plus the connection holding the run's lock
+    poolSize: concurrency + 1,
     applicationName: 'cli',
   });
   await dataSource.initialize();
@@ -107,7 +109,7 @@ export async function reconcileCommand(args: readonly string[], config: AppConfi
     const engine = new ReconciliationEngine(dataSource, {
       graceMs: config.ledger.reconciliation.graceMs,
     });
-    const runs = new ReconciliationRuns(dataSource, engine);
+    const runs = new ReconciliationRuns(dataSource, engine, { concurrency });
     const result =
       request.mode === 'resume'
         ? await runs.resumeRun(request.runId)

@@ -82,6 +82,8 @@ export interface AppConfig {
       readonly pullOverlapMs: number;
       /** The first pull of a process looks back this far. */
       readonly pullLookbackMs: number;
+      /** Transactions reconciling one batch window side by side (disjoint shares). */
+      readonly batchConcurrency: number;
     };
   };
 }
@@ -163,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         pullIntervalMs: c.RECONCILIATION_PULL_INTERVAL_MS,
         pullOverlapMs: c.RECONCILIATION_PULL_OVERLAP_MS,
         pullLookbackMs: c.RECONCILIATION_PULL_LOOKBACK_MS,
+        batchConcurrency: c.RECONCILIATION_BATCH_CONCURRENCY,
       },
     },
   };

@@ -110,6 +110,7 @@ export const configSchema = z.object({
   RECONCILIATION_PULL_INTERVAL_MS: int(0, 0, 86_400_000),
   RECONCILIATION_PULL_OVERLAP_MS: int(3_600_000, 0, 7 * 86_400_000),
   RECONCILIATION_PULL_LOOKBACK_MS: int(86_400_000, 60_000, 90 * 86_400_000),
+  RECONCILIATION_BATCH_CONCURRENCY: int(2, 1, 16),
 });
 
 /** A Stripe key turns Stripe on; then it must be well-formed and webhooks must be verifiable. */

@@ -2,8 +2,8 @@
  * The set-based matching statements (docs/reconciliation-engine.md). One reconciliation pass
  * works on a temporary table of ANCHORS (what identifies an item: a payment for its charge and
  * for its refunds, a dispute, a payout's processor id, or `src:<source>` for a processor balance
- * transaction nothing on our side knows), computes every item of those anchors in ONE statement
- * (`rc_items`), and then writes items and exceptions in one more. Every join is an equi-join on
+ * transaction nothing on our side knows), computes every item of those anchors in a few staged
+ * statements (`rc_items`, compute-sql.ts), then writes items and exceptions. Every join is an equi-join on
  * a key (hash-join friendly over a whole period, index lookups for a handful of anchors).
  */
 
@@ -17,13 +17,14 @@ export const BT_KIND = (b: string) => `
     ELSE 'other'
   END`;
 
-/** Dispute statuses in which the processor has withdrawn the disputed amount (a chargeback). */
-const WITHDRAWN = `('NEEDS_RESPONSE', 'UNDER_REVIEW', 'LOST')`;
+/** Dispute statuses in which the processor has withdrawn (or returned) the disputed amount. */
 const CHARGEBACK = `('NEEDS_RESPONSE', 'UNDER_REVIEW', 'LOST', 'WON')`;
 
 export const CREATE_ANCHORS = `
-  CREATE TEMP TABLE rc_anchor (kind text NOT NULL, processor text NOT NULL, anchor text NOT NULL)
-  ON COMMIT DROP`;
+  CREATE TEMP TABLE rc_anchor (
+    id int GENERATED ALWAYS AS IDENTITY,
+    kind text NOT NULL, processor text NOT NULL, anchor text NOT NULL
+  ) ON COMMIT DROP`;
 
 /**
  * The window's balance transactions, mapped to what they belong to on our side. $1 from, $2 to
@@ -54,7 +55,8 @@ const WINDOW_BTS = `
  * Anchors of a period window: what the processor reported in it, and what our side did in it
  * (payments captured, refunds succeeded, chargebacks, payouts paid). The item is later kept
  * only if its `occurred_at` (the earliest of those times) falls in the window, so each item
- * belongs to exactly one window. $1 from, $2 to, $3 processor or null.
+ * belongs to exactly one window. $1 from, $2 to, $3 processor or null; $4 shards, $5 shard:
+ * only the anchors whose hash modulo $4 is $5 (a window split over parallel transactions).
  */
 export const WINDOW_ANCHORS = `
   INSERT INTO rc_anchor (kind, processor, anchor)
@@ -76,7 +78,8 @@ export const WINDOW_ANCHORS = `
     SELECT 'payout', o.processor, o.processor_reference FROM payouts o
      WHERE o.created_at >= $1 AND o.created_at < $2 AND o.status = 'PAID'
        AND ($3::text IS NULL OR o.processor = $3)
-  ) x`;
+  ) x
+  WHERE $4::int = 1 OR (hashtext(anchor) & 2147483647) % $4::int = $5::int`;
 
 /**
  * Anchors of the things some new facts touched (real time). $1 payment ids, $2 processor,
@@ -123,222 +126,6 @@ export const SOURCE_ANCHORS = `
     SELECT 'payout', o.processor, o.processor_reference FROM payouts o
      WHERE o.processor = $2 AND o.processor_reference = ANY($3::text[])
   ) x`;
-
-/**
- * Every item of the anchors, with its status and amount at stake. $1 grace cutoff: a result
- * other than `matched` whose newest fact (a balance transaction's creation, the gateway
- * object's last change) is later than it is left out (reconsidered by the
- * next pass). $2/$3 window [from, to) on occurred_at or nulls, $4 processor, $5 currency.
- *
- * Amounts are signed as their effect on the processor balance (charge +, refund and dispute −)
- * on every side; fees are positive. For a payout: processor_amount = the net of the
- * transactions it paid out (or its own transaction's amount when none is linked), gateway =
- * the payout's amount, ledger = the bank posting.
- */
-export const COMPUTE_ITEMS = `
-  CREATE TEMP TABLE rc_items ON COMMIT DROP AS
-  WITH a AS NOT MATERIALIZED (SELECT kind, processor, anchor FROM rc_anchor),
-  refs AS (
-    SELECT a.kind, a.processor, a.anchor, p.processor_reference AS reference
-      FROM a JOIN payments p ON a.kind = 'charge' AND p.id = a.anchor
-     WHERE p.processor_reference IS NOT NULL
-    UNION
-    SELECT a.kind, a.processor, a.anchor, pf.charge_reference
-      FROM a JOIN payment_fees pf ON a.kind = 'charge' AND pf.payment_id = a.anchor
-     WHERE pf.charge_reference IS NOT NULL
-    UNION
-    SELECT a.kind, a.processor, a.anchor, r.processor_reference
-      FROM a JOIN refunds r ON a.kind = 'refund' AND r.payment_id = a.anchor
-     WHERE r.processor_reference IS NOT NULL
-    UNION
-    SELECT a.kind, a.processor, a.anchor, d.processor_reference
-      FROM a JOIN disputes d ON a.kind = 'dispute' AND d.id = a.anchor
-    UNION
-    SELECT a.kind, a.processor, a.anchor, substr(a.anchor, 5) FROM a WHERE a.anchor LIKE 'src:%'
-    UNION
-    SELECT a.kind, a.processor, a.anchor, a.anchor FROM a WHERE a.kind = 'payout'
-  ),
-  -- per source first, then per item: two hash aggregates (count(DISTINCT) would sort a million rows)
-  bt_sources AS (
-    SELECT r.kind, r.processor, r.anchor, b.source_reference,
-           count(*) AS n, sum(b.amount) AS amount, sum(b.fee) AS fee,
-           sum(abs(b.amount)) AS sum_abs, max(abs(b.amount)) AS max_abs,
-           min(b.currency) AS currency, max(b.currency) AS currency_max,
-           min(b.created_at) AS first_at, max(b.created_at) AS last_at
-      FROM refs r JOIN processor_balance_transactions b
-        ON b.processor = r.processor AND b.source_reference = r.reference
-     WHERE ${BT_KIND('b')} = r.kind
-     GROUP BY r.kind, r.processor, r.anchor, b.source_reference
-  ),
-  bt AS (
-    SELECT kind, processor, anchor,
-           sum(n)::int AS n, count(*)::int AS n_sources,
-           sum(amount)::bigint AS amount, sum(fee)::bigint AS fee,
-           sum(sum_abs)::bigint AS sum_abs, max(max_abs)::bigint AS max_abs,
-           min(currency) AS currency, max(currency_max) AS currency_max,
-           min(first_at) AS first_at, max(last_at) AS last_at,
-           min(source_reference) AS source
-      FROM bt_sources
-     GROUP BY kind, processor, anchor
-  ),
-  payout_links AS (
-    SELECT a.processor, a.anchor, count(*)::int AS n, sum(b.net)::bigint AS net,
-           min(b.currency) AS currency, min(b.created_at) AS first_at, max(b.created_at) AS last_at
-      FROM a JOIN processor_balance_transactions b
-        ON a.kind = 'payout' AND b.processor = a.processor AND b.payout_reference = a.anchor
-     WHERE b.type <> 'payout'
-     GROUP BY a.processor, a.anchor
-  ),
-  gw AS (
-    SELECT a.kind, a.processor, a.anchor, p.id AS payment_id, NULL::text AS refund_id,
-           NULL::text AS dispute_id, NULL::text AS payout_id, p.processor_reference AS reference,
-           p.amount_captured::bigint AS amount, p.currency, p.created_at, p.updated_at
-      FROM a JOIN payments p ON a.kind = 'charge' AND p.id = a.anchor
-     WHERE p.amount_captured > 0
-    UNION ALL
-    SELECT 'refund', a.processor, a.anchor, a.anchor,
-           CASE WHEN count(*) = 1 THEN min(r.id) END, NULL, NULL, min(r.processor_reference),
-           -sum(r.amount)::bigint, min(r.currency), min(r.created_at), max(r.updated_at)
-      FROM a JOIN refunds r ON a.kind = 'refund' AND r.payment_id = a.anchor
-     WHERE r.status = 'SUCCEEDED'
-     GROUP BY a.processor, a.anchor
-    UNION ALL
-    SELECT 'dispute', a.processor, a.anchor, d.payment_id, NULL, d.id, NULL, d.processor_reference,
-           CASE WHEN d.status IN ${WITHDRAWN} THEN -d.amount ELSE 0 END, d.currency,
-           d.created_at, d.updated_at
-      FROM a JOIN disputes d ON a.kind = 'dispute' AND d.id = a.anchor
-    UNION ALL
-    SELECT 'payout', a.processor, a.anchor, NULL, NULL, NULL, o.id, o.processor_reference,
-           o.amount, o.currency, o.created_at, o.updated_at
-      FROM a JOIN payouts o
-        ON a.kind = 'payout' AND o.processor = a.processor AND o.processor_reference = a.anchor
-     WHERE o.status = 'PAID'
-  ),
-  ledger_payments AS (
-    SELECT e.payment_id,
-           sum(l.amount) FILTER (WHERE e.kind IN ('sale', 'capture') AND l.direction = 'debit')::bigint AS charge_amount,
-           min(l.currency) FILTER (WHERE e.kind IN ('sale', 'capture')) AS charge_currency,
-           sum(l.amount) FILTER (WHERE e.kind = 'processor_fee' AND l.direction = 'credit')::bigint AS fee,
-           sum(CASE WHEN e.kind = 'refund' AND l.direction = 'credit' THEN -l.amount
-                    WHEN e.kind = 'refund_reversal' AND l.direction = 'debit' THEN l.amount END)::bigint AS refund_amount,
-           min(l.currency) FILTER (WHERE e.kind IN ('refund', 'refund_reversal')) AS refund_currency
-      FROM (SELECT DISTINCT anchor FROM a WHERE kind IN ('charge', 'refund') AND anchor NOT LIKE 'src:%') x
-      JOIN journal_entries e ON e.payment_id = x.anchor
-      JOIN journal_lines l ON l.entry_id = e.id
-      JOIN ledger_accounts acc ON acc.id = l.account_id
-     WHERE e.status = 'posted' AND acc.code LIKE 'receivable:%'
-       AND e.kind IN ('sale', 'capture', 'processor_fee', 'refund', 'refund_reversal')
-     GROUP BY e.payment_id
-  ),
-  ledger_events AS (
-    SELECT a.kind, a.anchor,
-           sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint AS amount,
-           min(l.currency) AS currency
-      FROM a
-      JOIN payouts o
-        ON a.kind = 'payout' AND o.processor = a.processor AND o.processor_reference = a.anchor
-      CROSS JOIN (VALUES (':paid'), (':failed')) s(suffix)
-      JOIN journal_entries e ON e.source_event_id = o.id || s.suffix
-      JOIN journal_lines l ON l.entry_id = e.id
-      JOIN ledger_accounts acc ON acc.id = l.account_id AND acc.code LIKE 'bank:%'
-     GROUP BY a.kind, a.anchor
-    UNION ALL
-    SELECT a.kind, a.anchor,
-           sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint,
-           min(l.currency)
-      FROM a
-      CROSS JOIN (VALUES (':withdrawn'), (':won')) s(suffix)
-      JOIN journal_entries e ON a.kind = 'dispute' AND e.source_event_id = a.anchor || s.suffix
-      JOIN journal_lines l ON l.entry_id = e.id
-      JOIN ledger_accounts acc ON acc.id = l.account_id AND acc.code LIKE 'receivable:%'
-     GROUP BY a.kind, a.anchor
-  ),
-  corrections AS (
-    SELECT i.processor, i.item_key,
-           sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint AS amount
-      FROM reconciliation_items i
-      JOIN (SELECT DISTINCT processor, kind || ':' || anchor AS item_key FROM a) k
-        ON k.processor = i.processor AND k.item_key = i.item_key
-      JOIN reconciliation_exceptions x ON x.item_id = i.id
-      JOIN journal_entries e ON e.source_event_id = x.id || ':correction'
-      JOIN journal_lines l ON l.entry_id = e.id
-      JOIN ledger_accounts acc ON acc.id = l.account_id AND acc.code LIKE 'receivable:%'
-     GROUP BY i.processor, i.item_key
-  ),
-  joined AS (
-    SELECT a.kind, a.processor, a.kind || ':' || a.anchor AS item_key,
-           g.payment_id, g.refund_id, g.dispute_id, g.payout_id,
-           coalesce(b.source, g.reference, CASE WHEN a.anchor LIKE 'src:%' THEN substr(a.anchor, 5) END) AS source_reference,
-           CASE WHEN a.kind = 'payout' THEN coalesce(pl.n, 0) ELSE coalesce(b.n, 0) END AS n,
-           coalesce(b.n_sources, 0) AS n_sources,
-           CASE WHEN a.kind = 'payout' THEN coalesce(pl.net, -b.amount) ELSE b.amount END AS p_amount,
-           CASE WHEN a.kind = 'payout' THEN NULL ELSE b.fee END AS p_fee,
-           coalesce(b.n, 0) + coalesce(pl.n, 0) AS n_any,
-           b.sum_abs, b.max_abs, coalesce(b.currency, pl.currency) AS p_currency, coalesce(b.currency_max, pl.currency) AS p_currency_max,
-           g.amount AS g_amount, g.currency AS g_currency,
-           CASE a.kind WHEN 'charge' THEN lp.charge_amount WHEN 'refund' THEN lp.refund_amount
-                ELSE le.amount END AS l_amount,
-           CASE a.kind WHEN 'charge' THEN coalesce(lp.fee, 0) END AS l_fee,
-           CASE a.kind WHEN 'charge' THEN lp.charge_currency WHEN 'refund' THEN lp.refund_currency
-                ELSE le.currency END AS l_currency,
-           coalesce(c.amount, 0) AS correction,
-           coalesce(least(b.first_at, g.created_at), pl.first_at) AS occurred_at,
-           greatest(b.last_at, g.updated_at, pl.last_at) AS last_fact_at
-      FROM a
-      LEFT JOIN bt b ON b.kind = a.kind AND b.processor = a.processor AND b.anchor = a.anchor
-      LEFT JOIN payout_links pl ON a.kind = 'payout' AND pl.processor = a.processor AND pl.anchor = a.anchor
-      LEFT JOIN gw g ON g.kind = a.kind AND g.processor = a.processor AND g.anchor = a.anchor
-      LEFT JOIN ledger_payments lp ON a.kind IN ('charge', 'refund') AND lp.payment_id = a.anchor
-      LEFT JOIN ledger_events le ON le.kind = a.kind AND le.anchor = a.anchor
-      LEFT JOIN corrections c ON c.processor = a.processor AND c.item_key = a.kind || ':' || a.anchor
-  ),
-  judged AS (
-    SELECT j.*, s.status,
-      CASE s.status
-        WHEN 'matched' THEN 0
-        WHEN 'duplicate' THEN CASE WHEN j.kind = 'charge' THEN j.sum_abs - j.max_abs
-                                   ELSE abs(j.p_amount - coalesce(j.g_amount, j.l_amount, 0)) END
-        WHEN 'currency_mismatch' THEN abs(coalesce(j.p_amount, j.g_amount, 0))
-        WHEN 'missing_at_processor' THEN abs(coalesce(j.g_amount, j.l_amount, 0))
-        WHEN 'missing_in_ledger' THEN abs(coalesce(j.p_amount, j.g_amount, 0))
-        WHEN 'amount_mismatch' THEN greatest(abs(j.p_amount - coalesce(j.l_amount, 0)),
-                                             abs(j.p_amount - coalesce(j.g_amount, j.p_amount)))
-        WHEN 'fee_mismatch' THEN abs(j.p_fee - j.l_fee)
-      END::bigint AS amount_at_stake
-    FROM joined j
-    CROSS JOIN LATERAL (SELECT CASE
-      -- nothing anywhere (a payment with no refunds, say): no item
-      WHEN j.n_any = 0 AND j.g_amount IS NULL AND j.l_amount IS NULL THEN NULL
-      WHEN j.n_any = 0 AND coalesce(j.g_amount, 0) = 0 AND coalesce(j.l_amount, 0) = 0 THEN NULL
-      WHEN j.kind = 'charge' AND j.n > 1 THEN 'duplicate'
-      WHEN j.kind = 'refund' AND j.n > j.n_sources THEN 'duplicate'
-      WHEN j.p_currency IS DISTINCT FROM j.p_currency_max
-        OR (j.p_currency IS NOT NULL AND j.g_currency IS NOT NULL AND j.p_currency <> j.g_currency)
-        OR (j.p_currency IS NOT NULL AND j.l_currency IS NOT NULL AND j.p_currency <> j.l_currency)
-        THEN 'currency_mismatch'
-      WHEN j.correction <> 0 AND j.kind <> 'payout'
-        AND coalesce(j.p_amount, 0) - coalesce(j.p_fee, 0)
-          = coalesce(j.l_amount, 0) - coalesce(j.l_fee, 0) + j.correction THEN 'matched'
-      WHEN j.n_any = 0 THEN 'missing_at_processor'
-      WHEN j.g_amount IS NULL OR j.l_amount IS NULL THEN 'missing_in_ledger'
-      WHEN j.p_amount IS DISTINCT FROM j.l_amount OR j.p_amount IS DISTINCT FROM j.g_amount
-        OR (j.kind = 'payout' AND j.l_amount IS DISTINCT FROM j.g_amount) THEN 'amount_mismatch'
-      WHEN j.kind = 'charge' AND j.p_fee IS DISTINCT FROM j.l_fee THEN 'fee_mismatch'
-      ELSE 'matched'
-    END AS status) s
-  )
-  SELECT kind, processor, item_key,
-         coalesce(g_currency, p_currency, l_currency) AS currency,
-         payment_id, refund_id, dispute_id, payout_id, source_reference,
-         n AS balance_transaction_count, p_amount AS processor_amount, p_fee AS processor_fee,
-         p_currency AS processor_currency, g_amount AS gateway_amount, l_amount AS ledger_amount,
-         l_fee AS ledger_fee, status, amount_at_stake, occurred_at
-    FROM judged
-   WHERE status IS NOT NULL
-     AND (status = 'matched' OR last_fact_at IS NULL OR last_fact_at <= $1)
-     AND ($2::timestamptz IS NULL OR (occurred_at >= $2 AND occurred_at < $3))
-     AND ($4::text IS NULL OR processor = $4)
-     AND ($5::text IS NULL OR coalesce(g_currency, p_currency, l_currency) = $5)`;
 
 /** Counts and amounts at stake per status of the computed items (dry runs report only this). */
 export const COUNT_ITEMS = `

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { isKnownCurrency } from '../../../domain/src';
-import { ReconciliationEngine } from './reconciliation-engine';
+import { PassResult, ReconciliationEngine } from './reconciliation-engine';
 import {
   StatusCounts,
   addCounts,
@@ -18,6 +18,11 @@ export interface ReconcilePeriodRequest {
   readonly dryRun?: boolean;
   /** Window committed at a time (default one day). */
   readonly windowMs?: number;
+  /**
+   * Transactions reconciling one window side by side, each a disjoint part of its items
+   * (default: the runner's `concurrency`, 2). 1 = one transaction per window.
+   */
+  readonly concurrency?: number;
   /** Test hook: called after each committed window (throwing interrupts the run there). */
   readonly afterWindow?: (windowEnd: Date) => void | Promise<void>;
 }
@@ -53,21 +58,45 @@ interface RunRow {
   counts: unknown;
 }
 
+/** One batch run writes at a time (held on its own connection for the run). */
+const BATCH_RUN_LOCK = 73_011_987;
+
+export const DEFAULT_BATCH_CONCURRENCY = 2;
+
+export interface ReconciliationRunsOptions {
+  /** Transactions per window (see `ReconcilePeriodRequest.concurrency`); pool ≥ this + 1. */
+  readonly concurrency?: number;
+}
+
 /**
  * Batch reconciliation of a period (`reconciliation_runs`): the period is processed window by
- * window, each in ONE transaction that writes its items and exceptions, adds its counts to the
- * run and moves `next_from` to its end; a run interrupted anywhere resumes after its last
- * committed window (`resumeRun`) and ends with the same items and counts. A dry run records a
- * run row with the counts, and writes no item or exception.
+ * window. A window is split into `concurrency` disjoint shards (its anchors by hash), each
+ * reconciled in its own transaction, side by side (one core each); once all have committed,
+ * the window's counts are added to the run and `next_from` moves to its end. A run interrupted
+ * anywhere resumes at its first window not recorded (`resumeRun`): a shard that had committed
+ * is recomputed, which writes nothing new (unchanged items are not rewritten, an open
+ * exception is not reopened), so the run ends with the same items and counts. A dry run
+ * records a run row with the counts, and writes no item or exception.
  */
 export class ReconciliationRuns {
+  private readonly concurrency: number;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly engine: ReconciliationEngine,
-  ) {}
+    options: ReconciliationRunsOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
+    if (!validConcurrency(this.concurrency)) {
+      throw new RangeError('reconciliation batch concurrency must be a whole number 1–16');
+    }
+  }
 
   async reconcilePeriod(request: ReconcilePeriodRequest): Promise<ReconciliationRunResult> {
     validatePeriod(request);
+    if (request.concurrency !== undefined && !validConcurrency(request.concurrency)) {
+      throw new ReconciliationRequestError('concurrency must be a whole number 1–16');
+    }
     const rows = (await this.dataSource.query(
       `INSERT INTO reconciliation_runs (processor, currency, period_from, period_to, dry_run, status, next_from)
        VALUES ($1, $2, $3, $4, $5, 'running', $3) RETURNING id`,
@@ -85,7 +114,7 @@ export class ReconciliationRuns {
   /** Continues a run that did not complete (crash, error) from its last committed window. */
   async resumeRun(
     runId: string,
-    options: Pick<ReconcilePeriodRequest, 'windowMs' | 'afterWindow'> = {},
+    options: Pick<ReconcilePeriodRequest, 'windowMs' | 'afterWindow' | 'concurrency'> = {},
   ): Promise<ReconciliationRunResult> {
     if (!/^\d{1,18}$/.test(runId)) throw new ReconciliationRequestError(`no run ${runId}`);
     const run = await this.findRun(runId);
@@ -116,26 +145,36 @@ export class ReconciliationRuns {
     const scope = { processor: request.processor, currency: request.currency };
     let counts = parseStoredCounts(run?.counts);
     let batch = emptyCounts();
+    const dryRun = request.dryRun ?? false;
+    const shards = request.concurrency ?? this.concurrency;
+    const release = dryRun ? async () => undefined : await this.holdRunLock();
     try {
       for (const window of windows) {
         const from = new Date(Math.max(window.from.getTime(), resumeAt.getTime()));
-        const result = await this.dataSource.transaction(async (tx) => {
-          const pass = await this.engine.reconcileWindow(
-            tx,
-            { from, to: window.to },
-            scope,
-            request.dryRun ?? false,
-            runId,
-          );
-          const next = addCounts(counts, pass.counts);
-          await tx.query(
-            `UPDATE reconciliation_runs SET next_from = $2, counts = $3::jsonb WHERE id = $1`,
-            [runId, window.to, JSON.stringify(next)],
-          );
-          return { pass, next };
-        });
-        counts = result.next;
-        batch = addCounts(batch, result.pass.counts);
+        // Every shard settles before the window is judged: none is left running on failure.
+        const settled = await Promise.allSettled(
+          Array.from({ length: shards }, (_, index) =>
+            this.dataSource.transaction((tx) =>
+              this.engine.reconcileWindow(tx, { from, to: window.to }, scope, dryRun, runId, {
+                count: shards,
+                index,
+              }),
+            ),
+          ),
+        );
+        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (failed) throw failed.reason;
+        const passes = settled.map((s) => (s as PromiseFulfilledResult<PassResult>).value);
+        const windowCounts = passes.reduce(
+          (sum: StatusCounts, pass: PassResult) => addCounts(sum, pass.counts),
+          emptyCounts(),
+        );
+        counts = addCounts(counts, windowCounts);
+        await this.dataSource.query(
+          `UPDATE reconciliation_runs SET next_from = $2, counts = $3::jsonb WHERE id = $1`,
+          [runId, window.to, JSON.stringify(counts)],
+        );
+        batch = addCounts(batch, windowCounts);
         await request.afterWindow?.(window.to);
       }
       await this.dataSource.query(
@@ -150,6 +189,8 @@ export class ReconciliationRuns {
         )
         .catch(() => undefined);
       throw error;
+    } finally {
+      await release();
     }
     this.engine.observe('batch', started, { counts: batch, opened: 0, updated: 0, resolved: 0 });
     return {
@@ -164,6 +205,27 @@ export class ReconciliationRuns {
     };
   }
 
+  /**
+   * Waits for, then holds, the batch-run lock on a connection of its own until the returned
+   * function is called (or the connection drops): two runs never write the same window at once.
+   */
+  private async holdRunLock(): Promise<() => Promise<void>> {
+    const holder = this.dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query('SET statement_timeout = 0');
+      await holder.query('SELECT pg_advisory_lock($1)', [BATCH_RUN_LOCK]);
+    } catch (error) {
+      await holder.release();
+      throw error;
+    }
+    return async () => {
+      await holder.query('SELECT pg_advisory_unlock($1)', [BATCH_RUN_LOCK]).catch(() => undefined);
+      await holder.query('RESET statement_timeout').catch(() => undefined);
+      await holder.release();
+    };
+  }
+
   private async findRun(runId: string): Promise<RunRow | null> {
     const rows = (await this.dataSource.query(
       `SELECT id, processor, currency, period_from, period_to, dry_run, status, next_from, counts
@@ -172,6 +234,10 @@ export class ReconciliationRuns {
     )) as RunRow[];
     return rows[0] ?? null;
   }
+}
+
+function validConcurrency(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= 16;
 }
 
 function validatePeriod(request: ReconcilePeriodRequest): void {

@@ -1,9 +1,9 @@
 import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../../../observability/src';
 import type { Metrics } from '../../../observability/src';
+import { COMPUTE_ITEMS, COMPUTE_STAGES, PASS_TABLES } from './compute-sql';
 import {
   CHANGED_ITEMS,
-  COMPUTE_ITEMS,
   COUNT_ITEMS,
   CREATE_ANCHORS,
   INSERT_ITEMS,
@@ -40,6 +40,14 @@ export interface ReconcileScope {
   readonly currency?: string | null;
 }
 
+/** One of `count` disjoint parts of a window (anchors by hash), reconciled in parallel. */
+export interface WindowShard {
+  readonly count: number;
+  readonly index: number;
+}
+
+const WHOLE_WINDOW: WindowShard = { count: 1, index: 0 };
+
 /** What touched facts name: our payment ids, and/or the processor's references of one processor. */
 export interface ReconcileSourcesRequest {
   readonly processor?: string;
@@ -53,6 +61,18 @@ export interface PassResult {
   readonly opened: number;
   readonly updated: number;
   readonly resolved: number;
+}
+
+function validShard(shard: WindowShard): boolean {
+  const { count, index } = shard;
+  return (
+    Number.isInteger(count) &&
+    Number.isInteger(index) &&
+    count >= 1 &&
+    count <= 64 &&
+    index >= 0 &&
+    index < count
+  );
 }
 
 const NOTHING: PassResult = { counts: emptyCounts(), opened: 0, updated: 0, resolved: 0 };
@@ -79,7 +99,8 @@ export class ReconciliationEngine {
 
   /**
    * One window of a period, inside the caller's transaction: items whose `occurred_at` falls in
-   * [from, to). A dry run computes the same counts and writes nothing.
+   * [from, to) (of one shard: the shards of a window are disjoint and together the whole). A dry
+   * run computes the same counts and writes nothing.
    */
   async reconcileWindow(
     tx: EntityManager,
@@ -87,15 +108,24 @@ export class ReconciliationEngine {
     scope: ReconcileScope,
     dryRun: boolean,
     runId: string | null,
+    shard: WindowShard = WHOLE_WINDOW,
   ): Promise<PassResult> {
-    await this.prepare(tx, dryRun);
+    if (!validShard(shard)) throw new RangeError('window shard: 0 <= index < count <= 64');
+    // Shards of one window write disjoint items side by side (shared); a real-time pass waits.
+    await this.prepare(tx, dryRun, shard.count > 1 ? 'shared' : 'exclusive');
     // A window can hold a million items: hash joins and aggregates in memory, not on disk.
     await tx.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
     // A background job: the pool's statement timeout is for interactive queries.
     await tx.query('SET LOCAL statement_timeout = 0');
     // JIT spent ~5 s compiling the compute statement of a 1M-item window, for no faster execution.
     await tx.query('SET LOCAL jit = off');
-    await tx.query(WINDOW_ANCHORS, [window.from, window.to, scope.processor ?? null]);
+    await tx.query(WINDOW_ANCHORS, [
+      window.from,
+      window.to,
+      scope.processor ?? null,
+      shard.count,
+      shard.index,
+    ]);
     return this.computeAndWrite(tx, [window.from, window.to], scope, dryRun, runId);
   }
 
@@ -138,7 +168,7 @@ export class ReconciliationEngine {
         request.processor ?? '',
         [...(request.sourceReferences ?? [])],
       ]);
-      await tx.query(COMPUTE_ITEMS, [new Date(8.64e15), null, null, null, null]);
+      await this.computeItems(tx, [new Date(8.64e15), null, null, null, null]);
       return (await tx.query('SELECT * FROM rc_items ORDER BY item_key')) as Record<
         string,
         unknown
@@ -164,16 +194,35 @@ export class ReconciliationEngine {
     processor: string | null,
     references: readonly string[],
   ): Promise<PassResult> {
-    await this.prepare(tx, false);
+    await this.prepare(tx, false, 'exclusive');
     await tx.query(SOURCE_ANCHORS, [paymentIds, processor ?? '', references]);
     return this.computeAndWrite(tx, [null, null], {}, false, null);
   }
 
-  private async prepare(tx: EntityManager, dryRun: boolean): Promise<void> {
-    if (!dryRun) await tx.query('SELECT pg_advisory_xact_lock($1)', [RECONCILIATION_WRITER_LOCK]);
+  private async prepare(
+    tx: EntityManager,
+    dryRun: boolean,
+    lock: 'shared' | 'exclusive' = 'exclusive',
+  ): Promise<void> {
+    if (!dryRun) {
+      const fn = lock === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+      await tx.query(`SELECT ${fn}($1)`, [RECONCILIATION_WRITER_LOCK]);
+    }
     // Temporary tables of an earlier pass in this transaction are dropped first.
-    await tx.query('DROP TABLE IF EXISTS rc_anchor, rc_items, rc_changed');
+    await tx.query(`DROP TABLE IF EXISTS ${PASS_TABLES.join(', ')}`);
     await tx.query(CREATE_ANCHORS);
+  }
+
+  /** The staged computation of `rc_items` from `rc_anchor` (compute-sql.ts). */
+  private async computeItems(tx: EntityManager, params: unknown[]): Promise<void> {
+    await tx.query('ANALYZE rc_anchor');
+    for (const stage of COMPUTE_STAGES) {
+      if (stage.sortedGroups) await tx.query('SET LOCAL enable_hashagg = off');
+      await tx.query(stage.sql);
+      if (stage.sortedGroups) await tx.query('SET LOCAL enable_hashagg TO DEFAULT');
+      await tx.query(`ANALYZE ${stage.table}`);
+    }
+    await tx.query(COMPUTE_ITEMS, params);
   }
 
   private async computeAndWrite(
@@ -183,9 +232,8 @@ export class ReconciliationEngine {
     dryRun: boolean,
     runId: string | null,
   ): Promise<PassResult> {
-    await tx.query('ANALYZE rc_anchor');
     const cutoff = new Date(this.now().getTime() - this.graceMs);
-    await tx.query(COMPUTE_ITEMS, [
+    await this.computeItems(tx, [
       cutoff,
       window[0],
       window[1],
