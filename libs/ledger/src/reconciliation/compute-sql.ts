@@ -114,7 +114,10 @@ const GATEWAY = `
 
 /**
  * The ledger side of payments (charge and refunds): what their posted entries moved on the
- * processor receivable, one row per payment.
+ * processor receivable, one row per payment. $1 shards, $2 shard (as the window's anchors): the
+ * entries of other shards' payments are dropped before the join (the anchors of a shard are
+ * exactly the payments whose hash says so), which halves this stage's hash of the journal for
+ * two shards.
  */
 const LEDGER_PAYMENTS = `
   CREATE TEMP TABLE rc_ledger_payments ON COMMIT DROP AS
@@ -128,6 +131,7 @@ const LEDGER_PAYMENTS = `
     FROM (SELECT DISTINCT anchor FROM rc_anchor
            WHERE kind IN ('charge', 'refund') AND anchor NOT LIKE 'src:%') x
     JOIN journal_entries e ON e.payment_id = x.anchor
+     AND ($1::int = 1 OR (hashtext(e.payment_id) & 2147483647) % $1::int = $2::int)
     JOIN journal_lines l ON l.entry_id = e.id
     JOIN ledger_accounts acc ON acc.id = l.account_id
    WHERE e.status = 'posted' AND acc.code LIKE 'receivable:%'
@@ -230,6 +234,8 @@ const ITEMS = `
         WHEN 'fee_mismatch' THEN abs(j.p_fee - j.l_fee)
       END::bigint AS amount_at_stake
     FROM joined j
+    -- OFFSET 0 keeps this a subquery evaluated once per row; inlined, the CASE was evaluated
+    -- again for each of the five places that read the status (500k items: 3.5 s → 2.9 s)
     CROSS JOIN LATERAL (SELECT CASE
       -- nothing anywhere (a payment with no refunds, say): no item
       WHEN j.n_any = 0 AND j.g_amount IS NULL AND j.l_amount IS NULL THEN NULL
@@ -249,7 +255,7 @@ const ITEMS = `
         OR (j.kind = 'payout' AND j.l_amount IS DISTINCT FROM j.g_amount) THEN 'amount_mismatch'
       WHEN j.kind = 'charge' AND j.p_fee IS DISTINCT FROM j.l_fee THEN 'fee_mismatch'
       ELSE 'matched'
-    END AS status) s
+    END AS status OFFSET 0) s
   )
   SELECT kind, processor, item_key,
          coalesce(g_currency, p_currency, l_currency) AS currency,
@@ -264,7 +270,7 @@ const ITEMS = `
      AND ($4::text IS NULL OR processor = $4)
      AND ($5::text IS NULL OR coalesce(g_currency, p_currency, l_currency) = $5)`;
 
-/** A stage: the table it creates (analyzed after it) and its statement (no parameters). */
+/** A stage: the table it creates (analyzed after it) and its statement. */
 export interface ComputeStage {
   readonly table: string;
   readonly sql: string;
@@ -274,6 +280,8 @@ export interface ComputeStage {
    * sort + group took 5.5 s (rc_bt, 1M items; rc_ledger_payments 8.7 s → 5.9 s).
    */
   readonly sortedGroups?: boolean;
+  /** Takes the pass's shard as $1 (count) and $2 (index). */
+  readonly sharded?: boolean;
 }
 
 /** The stages before `COMPUTE_ITEMS`, in order (REFS before BALANCE_TRANSACTIONS). */
@@ -282,7 +290,7 @@ export const COMPUTE_STAGES: readonly ComputeStage[] = [
   { table: 'rc_bt', sql: BALANCE_TRANSACTIONS, sortedGroups: true },
   { table: 'rc_payout_links', sql: PAYOUT_LINKS },
   { table: 'rc_gw', sql: GATEWAY },
-  { table: 'rc_ledger_payments', sql: LEDGER_PAYMENTS, sortedGroups: true },
+  { table: 'rc_ledger_payments', sql: LEDGER_PAYMENTS, sortedGroups: true, sharded: true },
   { table: 'rc_ledger_events', sql: LEDGER_EVENTS },
 ];
 
