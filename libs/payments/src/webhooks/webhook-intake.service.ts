@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { newId } from '../../../domain/src';
 import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../../contracts/src';
-import { writeOutbox } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
 import { ProcessorRouter } from '../routing/processor-router';
 
@@ -104,38 +103,46 @@ export class WebhookIntakeService {
     return event;
   }
 
+  /**
+   * ONE statement (atomic on its own, one round trip, no BEGIN/COMMIT): the event row and, only
+   * if it is new, the outbox command that applies it. A repeat finds the stored id instead.
+   */
   private async store(processor: string, event: ParsedWebhook): Promise<WebhookReceipt> {
-    const receipt = await this.dataSource.transaction(async (tx) => {
-      const id = newId('evt');
-      const inserted: { id: string }[] = await tx.query(
-        `INSERT INTO webhook_events (id, processor, processor_event_id, type, payload, occurred_at)
+    const id = newId('evt');
+    const command: PaymentCommand = { v: 1, type: 'webhook', webhookEventId: id };
+    const inserted = (await this.dataSource.query(
+      `WITH stored AS (
+         INSERT INTO webhook_events (id, processor, processor_event_id, type, payload, occurred_at)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-         ON CONFLICT (processor, processor_event_id) DO NOTHING RETURNING id`,
-        [
-          id,
-          processor,
-          event.eventId,
-          event.type,
-          JSON.stringify(event.payload ?? null),
-          event.occurredAt,
-        ],
-      );
-      if (inserted.length === 0) {
-        const [existing] = await tx.query(
-          `SELECT id FROM webhook_events WHERE processor = $1 AND processor_event_id = $2`,
-          [processor, event.eventId],
-        );
-        return { received: true as const, duplicate: true, id: existing.id as string };
-      }
-      const command: PaymentCommand = { v: 1, type: 'webhook', webhookEventId: id };
-      await writeOutbox(tx, [{ subject: this.subjects.command('webhook'), payload: command }]);
-      return { received: true as const, duplicate: false, id };
-    });
-    if (!receipt.duplicate) {
-      this.metrics.webhookEventsReceived.inc({ processor, type: event.type });
-      this.outboxWritten();
+         ON CONFLICT (processor, processor_event_id) DO NOTHING RETURNING id
+       ), queued AS (
+         INSERT INTO outbox (id, subject, payload) SELECT $7, $8, $9::jsonb FROM stored
+       )
+       SELECT id FROM stored`,
+      [
+        id,
+        processor,
+        event.eventId,
+        event.type,
+        JSON.stringify(event.payload ?? null),
+        event.occurredAt,
+        newId('obx'),
+        this.subjects.command('webhook'),
+        JSON.stringify(command),
+      ],
+    )) as { id: string }[];
+    if (inserted.length === 0) {
+      const [existing] = (await this.dataSource.query(
+        `SELECT id FROM webhook_events WHERE processor = $1 AND processor_event_id = $2`,
+        [processor, event.eventId],
+      )) as { id: string }[];
+      // (only if the stored row was removed between the two statements: the processor retries)
+      if (!existing) throw new Error(`webhook ${event.eventId} conflicted but is not stored`);
+      return { received: true, duplicate: true, id: existing.id };
     }
-    return receipt;
+    this.metrics.webhookEventsReceived.inc({ processor, type: event.type });
+    this.outboxWritten();
+    return { received: true, duplicate: false, id };
   }
 }
 
