@@ -9,6 +9,7 @@ import { Reconciliation1764300000000 } from './1764300000000-reconciliation';
 import { ReconciliationEngine1764310000000 } from './1764310000000-reconciliation-engine';
 import { LedgerStatementChecks1764400000000 } from './1764400000000-ledger-statement-checks';
 import { ReconciliationItemIndexes1764500000000 } from './1764500000000-reconciliation-item-indexes';
+import { LedgerExportRecovery1764510000000 } from './1764510000000-ledger-export-recovery';
 
 /** Every migration, in order. Listed explicitly so no glob depends on the build layout. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ReconciliationEngine1764310000000,
   LedgerStatementChecks1764400000000,
   ReconciliationItemIndexes1764500000000,
+  LedgerExportRecovery1764510000000,
 ];

@@ -107,7 +107,8 @@ describe('ledger exports over GraphQL and GET /exports/:id (in-process gateway a
   const REQUEST = `mutation($input: LedgerExportInput!) { requestLedgerExport(input: $input) {
     id format status downloadPath entryCount lineCount totalDebits totalCredits } }`;
   const GET = `query($id: ID!) { ledgerExport(id: $id) {
-    id format status downloadPath entryCount lineCount totalDebits totalCredits } }`;
+    id format status downloadPath entryCount lineCount totalDebits totalCredits
+    totalDebitsMinor totalCreditsMinor attempts } }`;
   const input = {
     format: 'NETSUITE_CSV',
     from: '2026-09-01T00:00:00Z',
@@ -156,6 +157,9 @@ describe('ledger exports over GraphQL and GET /exports/:id (in-process gateway a
       lineCount: PAYMENTS * 2,
       totalDebits: tb.total,
       totalCredits: tb.total,
+      totalDebitsMinor: tb.total,
+      totalCreditsMinor: tb.total,
+      attempts: 1,
     });
     expect(await gql(GET, { id: `lex_${'0'.repeat(26)}` }, keys.export)).toEqual({
       data: { ledgerExport: null },

@@ -250,8 +250,8 @@ describe('ledger journal exports', () => {
       expect(record).toMatchObject({
         entryCount: sums.groups,
         lineCount: rows.length,
-        totalDebits: tb.debits,
-        totalCredits: tb.credits,
+        totalDebits: String(tb.debits),
+        totalCredits: String(tb.credits),
       });
     },
   );
@@ -456,5 +456,129 @@ describe('ledger journal exports', () => {
       void rm(file, { force: true });
     }
     expect(existsSync(dir)).toBe(true);
+  });
+
+  describe('an export interrupted by a stopped ledger', () => {
+    const row = async (id: string) =>
+      (
+        (await db.dataSource.query(
+          `SELECT status, attempts, heartbeat_at, error FROM ledger_exports WHERE id = $1`,
+          [id],
+        )) as {
+          status: string;
+          attempts: number;
+          heartbeat_at: Date | null;
+          error: string | null;
+        }[]
+      )[0];
+    /** What a process that stopped mid-run leaves: running, its heartbeat minutes old. */
+    const interrupted = async (svc: LedgerExportService, attempts: number) => {
+      const created = await svc.create({ format: 'csv', ...MARCH });
+      await db.dataSource.query(
+        `UPDATE ledger_exports SET status = 'running', attempts = $2,
+                heartbeat_at = now() - interval '5 minutes' WHERE id = $1`,
+        [created.id, attempts],
+      );
+      return created.id;
+    };
+    const recovering = () =>
+      new LedgerExportService(db.dataSource, {
+        dir,
+        mapping: DEFAULT_EXPORT_MAPPING,
+        staleAfterMs: 60_000,
+        maxAttempts: 3,
+      });
+
+    it('is run again by a recovery sweep and completes with the same file as an uninterrupted run', async () => {
+      const reference = await exportOf('csv', MARCH);
+      const svc = recovering();
+      const id = await interrupted(svc, 1);
+      const swept = await svc.recoverInterrupted();
+      expect(swept.queued).toContain(id);
+      expect(swept.failed).toEqual([]);
+      await svc.idle();
+      const done = await svc.get(id);
+      expect(done).toMatchObject({ status: 'completed', attempts: 2 });
+      expect(done!.totalDebits).toBe(reference.record.totalDebits);
+      const text = readFileSync(done!.path!, 'utf8');
+      expect(text).toBe(reference.text);
+      expect((await row(id)).heartbeat_at).toBeNull();
+    });
+
+    it('fails with the reason once it was interrupted maxAttempts times, and is not run', async () => {
+      const svc = recovering();
+      const id = await interrupted(svc, 3);
+      const swept = await svc.recoverInterrupted();
+      expect(swept.failed).toEqual([id]);
+      expect(swept.queued).not.toContain(id);
+      await svc.idle();
+      expect(await row(id)).toMatchObject({ status: 'failed', attempts: 3 });
+      expect((await row(id)).error).toMatch(/interrupted 3 times/);
+    });
+
+    it('leaves alone an export whose heartbeat is fresh (another ledger is running it)', async () => {
+      const svc = recovering();
+      const created = await svc.create({ format: 'csv', ...MARCH });
+      await db.dataSource.query(
+        `UPDATE ledger_exports SET status = 'running', attempts = 1, heartbeat_at = now() WHERE id = $1`,
+        [created.id],
+      );
+      const swept = await svc.recoverInterrupted();
+      expect(swept.queued).not.toContain(created.id);
+      await svc.idle();
+      expect(await row(created.id)).toMatchObject({ status: 'running', attempts: 1 });
+      await db.dataSource.query(
+        `UPDATE ledger_exports SET status = 'failed', heartbeat_at = NULL WHERE id = $1`,
+        [created.id],
+      );
+    });
+
+    it('a pending export nobody queued is run once even when two ledgers sweep at the same time', async () => {
+      const a = recovering();
+      const b = recovering();
+      const created = await a.create({ format: 'jsonl', ...MARCH });
+      const [sa, sb] = await Promise.all([a.recoverInterrupted(), b.recoverInterrupted()]);
+      expect([...sa.queued, ...sb.queued].filter((id) => id === created.id)).toHaveLength(2);
+      await Promise.all([a.idle(), b.idle()]);
+      expect(await row(created.id)).toMatchObject({ status: 'completed', attempts: 1 });
+      // a second sweep has nothing left to do for it
+      expect((await a.recoverInterrupted()).queued).not.toContain(created.id);
+    });
+
+    it('beats its heartbeat while it runs (even while blocked) and clears it when done', async () => {
+      const svc = new LedgerExportService(db.dataSource, {
+        dir,
+        mapping: DEFAULT_EXPORT_MAPPING,
+        heartbeatMs: 10,
+      });
+      const created = await svc.create({ format: 'csv', ...MARCH });
+      // Another transaction holds the chart of accounts: the export waits on its first read.
+      const blocker = db.dataSource.createQueryRunner();
+      await blocker.connect();
+      await blocker.startTransaction();
+      await blocker.query('LOCK TABLE ledger_accounts IN ACCESS EXCLUSIVE MODE');
+      const running = svc.run(created.id);
+      try {
+        let first: Date | null = null;
+        for (let i = 0; i < 200 && !first; i++) {
+          first = (await row(created.id)).heartbeat_at;
+          if (!first) await new Promise((r) => setTimeout(r, 5));
+        }
+        expect(first).not.toBeNull();
+        let later = first!;
+        for (let i = 0; i < 200 && later.getTime() <= first!.getTime(); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          later = (await row(created.id)).heartbeat_at!;
+        }
+        expect(later.getTime()).toBeGreaterThan(first!.getTime());
+        expect((await row(created.id)).status).toBe('running');
+      } finally {
+        await blocker.rollbackTransaction();
+        await blocker.release();
+      }
+      await running;
+      expect(await row(created.id)).toMatchObject({ status: 'completed', attempts: 1 });
+      expect((await row(created.id)).heartbeat_at).toBeNull();
+    });
   });
 });

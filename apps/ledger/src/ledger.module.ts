@@ -7,6 +7,7 @@ import { ObservabilityModule } from '../../../libs/observability/src';
 import { PersistenceModule } from '../../../libs/persistence/src';
 import { LedgerExportController } from './exports/ledger-export.controller';
 import { ledgerExportProvider } from './exports/ledger-export.provider';
+import { LedgerExportRecoveryJob } from './exports/ledger-export-recovery.job';
 import { LedgerEventsConsumer } from './ledger-events.consumer';
 import { LEDGER_NATS, ledgerNatsProviders } from './ledger-nats.provider';
 import { LedgerQueryController } from './ledger-query.controller';
@@ -45,6 +46,7 @@ export class LedgerModule implements OnApplicationShutdown {
         },
         LedgerEventsConsumer,
         ledgerExportProvider,
+        LedgerExportRecoveryJob,
         ...reconciliationOperationsProviders,
         ...reconciliationEngineProviders,
       ],

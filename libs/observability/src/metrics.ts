@@ -188,6 +188,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly ledgerExportsRecovered = new Counter({
+    name: 'ledger_exports_recovered_total',
+    help: 'Exports a recovery sweep queued again (interrupted or never run) or failed (interrupted too often)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly reconciliationPullFailures = new Counter({
     name: 'reconciliation_pull_failures_total',
     help: 'Scheduled balance-transaction pulls that failed, by processor',

@@ -20,9 +20,26 @@ export function toLedgerExport(dto: LedgerExportDto): LedgerExport {
     downloadPath: dto.status === 'completed' ? exportDownloadPath(dto.id) : null,
     entryCount: dto.entryCount,
     lineCount: dto.lineCount,
-    totalDebits: dto.totalDebits,
-    totalCredits: dto.totalCredits,
+    totalDebits: asInt(dto.totalDebits),
+    totalCredits: asInt(dto.totalCredits),
+    totalDebitsMinor: asSafeInteger(dto.totalDebits),
+    totalCreditsMinor: asSafeInteger(dto.totalCredits),
+    attempts: dto.attempts,
   };
+}
+
+const INT_MAX = 2 ** 31 - 1;
+
+/** A decimal total as GraphQL Int, or null when it does not fit (never a wrapped number). */
+function asInt(total: string | null): number | null {
+  const n = asSafeInteger(total);
+  return n !== null && Math.abs(n) <= INT_MAX ? n : null;
+}
+
+function asSafeInteger(total: string | null): number | null {
+  if (total === null) return null;
+  const n = Number(total);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** Journal exports (scope `ledger:export`): the ledger produces them; asked over NATS. */

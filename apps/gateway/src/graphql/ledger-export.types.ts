@@ -1,3 +1,4 @@
+import { MinorUnitsScalar } from './ledger.types';
 import {
   Field,
   GraphQLISODateTime,
@@ -55,6 +56,20 @@ export class LedgerExport {
   downloadPath?: string | null;
   @Field(() => Int, { nullable: true }) entryCount?: number | null;
   @Field(() => Int, { nullable: true }) lineCount?: number | null;
-  @Field(() => Int, { nullable: true, description: 'Minor units.' }) totalDebits?: number | null;
-  @Field(() => Int, { nullable: true, description: 'Minor units.' }) totalCredits?: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Minor units; null beyond the 32-bit range of Int (read totalDebitsMinor).',
+  })
+  totalDebits?: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Minor units; null beyond the 32-bit range of Int (read totalCreditsMinor).',
+  })
+  totalCredits?: number | null;
+  @Field(() => MinorUnitsScalar, { nullable: true, description: 'Minor units, exact.' })
+  totalDebitsMinor?: number | null;
+  @Field(() => MinorUnitsScalar, { nullable: true, description: 'Minor units, exact.' })
+  totalCreditsMinor?: number | null;
+  @Field(() => Int, { description: 'Runs started (> 1: interrupted and run again).' })
+  attempts: number;
 }

@@ -46,7 +46,10 @@ export const exportChunkRequest = z.object({
 
 export type ExportStatus = 'pending' | 'running' | 'completed' | 'failed';
 
-/** One row of ledger_exports. Totals are minor units (one currency, or summed across them). */
+/**
+ * One row of ledger_exports. Totals are minor units as exact decimal strings (one currency, or
+ * summed across them: a month of journals outgrows 2^31 and can outgrow 2^53).
+ */
 export interface LedgerExportDto {
   readonly id: string;
   readonly format: ExportFormat;
@@ -56,8 +59,10 @@ export interface LedgerExportDto {
   readonly status: ExportStatus;
   readonly entryCount: number | null;
   readonly lineCount: number | null;
-  readonly totalDebits: number | null;
-  readonly totalCredits: number | null;
+  readonly totalDebits: string | null;
+  readonly totalCredits: string | null;
+  /** Runs started (more than 1: it was interrupted and resumed from the start). */
+  readonly attempts: number;
   /** Where the ledger wrote the file (its own disk); null until completed. */
   readonly path: string | null;
   readonly contentType: string;

@@ -46,11 +46,25 @@ export interface LedgerExportOptions {
   readonly dir?: string;
   readonly mapping: LedgerExportMapping;
   readonly fetchSize?: number;
+  /** A running export beats its heartbeat this often (default 10 s)… */
+  readonly heartbeatMs?: number;
+  /** …and is taken as interrupted when it is older than this (default 2 min). */
+  readonly staleAfterMs?: number;
+  /** Runs an export may start before an interruption fails it (default 3). */
+  readonly maxAttempts?: number;
+}
+
+/** What a recovery sweep did (`recoverInterrupted`). */
+export interface ExportRecovery {
+  /** Interrupted exports put back to pending, and pending ones nobody here had queued. */
+  readonly queued: readonly string[];
+  /** Interrupted once too often: failed, with the reason. */
+  readonly failed: readonly string[];
 }
 
 const EXPORT_COLUMNS = `id, format, period_from, period_to, currency, status, entry_count, line_count,
   total_debits::text AS total_debits, total_credits::text AS total_credits, path, error,
-  created_at, completed_at`;
+  created_at, completed_at, attempts`;
 
 /**
  * Journal exports for ERPs: the period's posted lines read through a server-side cursor in one
@@ -59,6 +73,8 @@ const EXPORT_COLUMNS = `id, format, period_from, period_to, currency, status, en
  */
 export class LedgerExportService {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Exports queued in this process and not finished yet. */
+  private readonly queued = new Set<string>();
   readonly dir: string;
 
   constructor(
@@ -82,8 +98,47 @@ export class LedgerExportService {
   /** Records an export and runs it in the background, one at a time per ledger process. */
   async start(request: ExportRequest): Promise<LedgerExportDto> {
     const created = await this.create(request);
-    this.queue = this.queue.then(() => this.run(created.id).catch(() => undefined));
+    this.enqueue(created.id);
     return created;
+  }
+
+  /**
+   * Recovery sweep (at boot and periodically, in every ledger process): a running export whose
+   * heartbeat is older than `staleAfterMs` was interrupted (its process stopped); it goes back
+   * to pending, or to failed once it has started `maxAttempts` times. Then every pending export
+   * not queued here is queued (claiming is atomic, so two processes never run the same one).
+   */
+  async recoverInterrupted(): Promise<ExportRecovery> {
+    const stale = `${this.options.staleAfterMs ?? 120_000} milliseconds`;
+    const reset = await this.update(
+      `UPDATE ledger_exports
+          SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'pending' END,
+              error = CASE WHEN attempts >= $2
+                THEN 'interrupted ' || attempts || ' times: the ledger stopped while it ran' END,
+              completed_at = CASE WHEN attempts >= $2 THEN now() END,
+              heartbeat_at = NULL
+        WHERE status = 'running' AND heartbeat_at < now() - $1::interval
+        RETURNING id, status`,
+      [stale, this.options.maxAttempts ?? 3],
+    );
+    const pending = (await this.dataSource.query(
+      `SELECT id FROM ledger_exports WHERE status = 'pending' ORDER BY created_at`,
+    )) as { id: string }[];
+    const queued = pending.map((r) => r.id).filter((id) => !this.queued.has(id));
+    for (const id of queued) this.enqueue(id);
+    return {
+      queued,
+      failed: reset.filter((r) => r.status === 'failed').map((r) => r.id as string),
+    };
+  }
+
+  private enqueue(id: string): void {
+    if (this.queued.has(id)) return;
+    this.queued.add(id);
+    this.queue = this.queue
+      .then(() => this.run(id))
+      .catch(() => undefined)
+      .finally(() => this.queued.delete(id));
   }
 
   /** Waits for the background exports started so far (tests, shutdown). */
@@ -127,11 +182,21 @@ export class LedgerExportService {
    */
   async run(id: string, out?: string): Promise<LedgerExportDto> {
     const [claimed] = await this.update(
-      `UPDATE ledger_exports SET status = 'running' WHERE id = $1 AND status = 'pending'
+      `UPDATE ledger_exports SET status = 'running', attempts = attempts + 1, heartbeat_at = now()
+        WHERE id = $1 AND status = 'pending'
        RETURNING ${EXPORT_COLUMNS}`,
       [id],
     );
     if (!claimed) throw new Error(`export ${id} is not pending`);
+    const heartbeat = setInterval(() => {
+      this.dataSource
+        .query(
+          `UPDATE ledger_exports SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`,
+          [id],
+        )
+        .catch(() => undefined); // a missed beat only risks an early retry, never a wrong file
+    }, this.options.heartbeatMs ?? 10_000);
+    heartbeat.unref();
     const record = this.toDto(claimed);
     const formatter = formatterFor(record.format, this.options.mapping);
     const path = out ?? join(this.dir, `${id}.${formatter.extension}`);
@@ -150,7 +215,7 @@ export class LedgerExportService {
       await rename(partial, path);
       const [row] = await this.update(
         `UPDATE ledger_exports SET status = 'completed', entry_count = $2, line_count = $3,
-           total_debits = $4, total_credits = $5, path = $6, completed_at = now()
+           total_debits = $4, total_credits = $5, path = $6, completed_at = now(), heartbeat_at = NULL
          WHERE id = $1 RETURNING ${EXPORT_COLUMNS}`,
         [
           id,
@@ -166,11 +231,13 @@ export class LedgerExportService {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       if (opened) await rm(partial, { force: true });
       await this.dataSource.query(
-        `UPDATE ledger_exports SET status = 'failed', error = $2, completed_at = now() WHERE id = $1`,
+        `UPDATE ledger_exports SET status = 'failed', error = $2, completed_at = now(), heartbeat_at = NULL
+          WHERE id = $1`,
         [id, (error as Error).message.slice(0, 2000)],
       );
       throw error;
     } finally {
+      clearInterval(heartbeat);
       await runner.release();
     }
   }
@@ -312,8 +379,9 @@ export class LedgerExportService {
       status: row.status as ExportStatus,
       entryCount: num(row.entry_count),
       lineCount: num(row.line_count),
-      totalDebits: num(row.total_debits),
-      totalCredits: num(row.total_credits),
+      totalDebits: (row.total_debits as string | null) ?? null,
+      totalCredits: (row.total_credits as string | null) ?? null,
+      attempts: Number(row.attempts ?? 0),
       path: (row.path as string | null) ?? null,
       contentType: formatter.contentType,
       fileName: `${row.id as string}.${formatter.extension}`,
