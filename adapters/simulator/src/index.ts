@@ -5,3 +5,4 @@ export * from './simulator-tokens';
 export * from './simulator-webhook';
 export * from './simulator.adapter';
 export * from './sql-simulator-store';
+export { SIMULATOR_HOT_STATEMENTS } from './sql-simulator-statements';

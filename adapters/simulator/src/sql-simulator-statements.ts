@@ -122,3 +122,17 @@ export const LIST_MOVEMENTS = `
     AND ($3::timestamptz IS NULL OR (m.created_at, m.id) > ($3::timestamptz, $4::text))
   ORDER BY m.created_at, m.id
   LIMIT $5`;
+
+/**
+ * The statements of every simulated charge (claim, complete, read back): key lookups whose plan
+ * never depends on the parameters. The apps register them for preparing (libs/persistence).
+ */
+export const SIMULATOR_HOT_STATEMENTS: readonly string[] = [
+  CLAIM_REQUEST,
+  FIND_REQUEST,
+  COMPLETE_REQUEST,
+  COMPLETE_WITH_NEW_PAYMENT,
+  COMPLETE_WITH_PAYMENT_UPDATE,
+  RELEASE_REQUEST,
+  FIND_PAYMENT,
+];

@@ -9,6 +9,11 @@ import {
   registerResilienceMetrics,
 } from '../../../libs/resilience/src';
 import { createProcessorAdapters } from '../../../adapters/registry';
+import { SIMULATOR_HOT_STATEMENTS } from '../../../adapters/simulator/src';
+import { preparedSql } from '../../../libs/persistence/src';
+
+// The simulated processor's own statements run on our pool: prepared like our hot path.
+SIMULATOR_HOT_STATEMENTS.forEach((statement) => preparedSql(statement));
 
 /** Every adapter behind its own limiter → bulkhead → breaker → timeout stack (DESIGN.md §6). */
 export const processorAdaptersProvider: Provider = {

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { newId } from '../../domain/src';
-import { Sql } from '../../persistence/src';
+import { Sql, preparedSql } from '../../persistence/src';
 import { Logger, Metrics } from '../../observability/src';
 
 export interface OutboxMessage {
@@ -11,14 +11,23 @@ export interface OutboxMessage {
 }
 
 /** Writes messages to the outbox inside the caller's transaction (one statement). */
+const WRITE_OUTBOX_SQL = preparedSql(
+  `INSERT INTO outbox (id, subject, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
+);
+const CLAIM_OUTBOX_SQL = preparedSql(
+  `SELECT id, subject, payload FROM outbox
+    WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+);
+const MARK_PUBLISHED_SQL = preparedSql(`UPDATE outbox SET published_at = now() WHERE id = ANY($1)`);
+
 export async function writeOutbox(tx: Sql, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const ids = messages.map(() => newId('obx'));
-  await tx.query(
-    `INSERT INTO outbox (id, subject, payload)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
-    [ids, messages.map((m) => m.subject), messages.map((m) => JSON.stringify(m.payload))],
-  );
+  await tx.query(WRITE_OUTBOX_SQL, [
+    ids,
+    messages.map((m) => m.subject),
+    messages.map((m) => JSON.stringify(m.payload)),
+  ]);
 }
 
 export interface OutboxRelayOptions {
@@ -104,8 +113,7 @@ export class OutboxRelay {
   private async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
       const rows: { id: string; subject: string; payload: unknown }[] = await tx.query(
-        `SELECT id, subject, payload FROM outbox
-         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        CLAIM_OUTBOX_SQL,
         [this.options.batchSize],
       );
       if (rows.length === 0) return 0;
@@ -114,9 +122,7 @@ export class OutboxRelay {
           this.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id }),
         ),
       );
-      await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, [
-        rows.map((r) => r.id),
-      ]);
+      await tx.query(MARK_PUBLISHED_SQL, [rows.map((r) => r.id)]);
       this.metrics.outboxPublished.inc(rows.length);
       return rows.length;
     });

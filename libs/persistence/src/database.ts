@@ -1,6 +1,7 @@
 import { Client, types } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations';
+import { PreparingClient } from './prepared-statements';
 
 // bigint columns hold minor units; they stay far below 2^53, so read them as numbers and
 // refuse (rather than round) anything that is not a safe integer.
@@ -28,6 +29,8 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     synchronize: false,
     logging: false,
     extra: {
+      // registered hot-path statements are prepared once per connection (prepared-statements.ts)
+      Client: PreparingClient,
       // runMigrations holds one connection for its lock while migrating on another.
       max: Math.max(2, options.poolSize),
       application_name: options.applicationName ?? 'payment-gateway',

@@ -34,6 +34,7 @@ import {
   validReason,
 } from './payment-input';
 import { validateCreatePayment } from './payment-input';
+import { preparedSql } from '../../../persistence/src';
 
 export interface CapturePaymentInput {
   readonly idempotencyKey: string;
@@ -53,7 +54,7 @@ export interface RefundPaymentInput {
 
 // One statement claims the key, inserts the payment and its outbox command: it is atomic on
 // its own, costs one round trip, and inserts nothing when the key was already taken.
-const CREATE_PAYMENT_SQL = `
+const CREATE_PAYMENT_SQL = preparedSql(`
 WITH claim AS (
   INSERT INTO idempotency_keys (client_id, key, operation, request_hash, resource_id, response, expires_at)
   VALUES ($1, $2, 'createPayment', $3, $4, $5::jsonb, now() + make_interval(hours => $6))
@@ -66,7 +67,7 @@ WITH claim AS (
 ), command AS (
   INSERT INTO outbox (id, subject, payload) SELECT $17, $18, $19::jsonb FROM payment RETURNING id
 )
-SELECT count(*)::int AS claimed FROM claim`;
+SELECT count(*)::int AS claimed FROM claim`);
 
 /**
  * The payment mutations. Each validates, checks ownership and state, and commits the change,

@@ -9,6 +9,7 @@ import {
   toRefundView,
 } from '../payment.view';
 import { AttemptOutcome, AttemptRecord, ProcessorOperation } from './attempt-policy';
+import { preparedSql } from '../../../persistence/src';
 
 /** Row-level reads and writes the worker does inside its transactions. */
 export async function lockPayment(
@@ -140,6 +141,28 @@ function paymentUpdateParams(changes: PaymentChanges): unknown[] {
   ];
 }
 
+const RECORD_SUCCESS_SQL = preparedSql(
+  `WITH moved AS (${PAYMENT_UPDATE} WHERE id = $1 AND status = ANY($13::text[]) RETURNING ${PAYMENT_COLUMNS}),
+   attempt AS (
+     UPDATE payment_attempts SET outcome = 'succeeded', latency_ms = $14, completed_at = now()
+     WHERE id = $15 AND EXISTS (SELECT 1 FROM moved) RETURNING id),
+   event AS (
+     INSERT INTO outbox (id, subject, payload) SELECT $16, $17, $18::jsonb FROM moved WHERE $16::text IS NOT NULL
+     RETURNING id)
+   SELECT * FROM moved`,
+);
+
+const START_PROCESSING_SQL = preparedSql(
+  `UPDATE payments SET status = 'PROCESSING', updated_at = now() WHERE id = $1 AND status = 'PENDING'
+   RETURNING ${PAYMENT_COLUMNS}`,
+);
+
+const FIRST_ATTEMPT_SQL = preparedSql(
+  `WITH chosen AS (UPDATE payments SET processor = $3 WHERE id = $2 RETURNING id)
+   INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
+   SELECT $1, id, NULL, $3, 'authorize', 1, $4, 'pending' FROM chosen`,
+);
+
 /**
  * The hot path of a successful processor answer, in ONE statement: the payment moves only from
  * a status the state machine allows (`allowedFrom`), and only then is the attempt completed and
@@ -157,26 +180,16 @@ export async function recordSuccessAtomically(
     event: { id: string; subject: string; payload: unknown } | null;
   },
 ): Promise<PaymentView | null> {
-  const rows = await sql.query(
-    `WITH moved AS (${PAYMENT_UPDATE} WHERE id = $1 AND status = ANY($13::text[]) RETURNING ${PAYMENT_COLUMNS}),
-     attempt AS (
-       UPDATE payment_attempts SET outcome = 'succeeded', latency_ms = $14, completed_at = now()
-       WHERE id = $15 AND EXISTS (SELECT 1 FROM moved) RETURNING id),
-     event AS (
-       INSERT INTO outbox (id, subject, payload) SELECT $16, $17, $18::jsonb FROM moved WHERE $16::text IS NOT NULL
-       RETURNING id)
-     SELECT * FROM moved`,
-    [
-      input.paymentId,
-      ...paymentUpdateParams(input.changes),
-      input.allowedFrom,
-      input.latencyMs,
-      input.attemptId,
-      input.event?.id ?? null,
-      input.event?.subject ?? null,
-      input.event ? JSON.stringify(input.event.payload) : null,
-    ],
-  );
+  const rows = await sql.query(RECORD_SUCCESS_SQL, [
+    input.paymentId,
+    ...paymentUpdateParams(input.changes),
+    input.allowedFrom,
+    input.latencyMs,
+    input.attemptId,
+    input.event?.id ?? null,
+    input.event?.subject ?? null,
+    input.event ? JSON.stringify(input.event.payload) : null,
+  ]);
   return rows[0] ? toPaymentView(rows[0]) : null;
 }
 
@@ -188,11 +201,7 @@ export async function startProcessing(
   sql: Pick<EntityManager, 'query'>,
   paymentId: string,
 ): Promise<PaymentView | null> {
-  const [rows] = await sql.query(
-    `UPDATE payments SET status = 'PROCESSING', updated_at = now() WHERE id = $1 AND status = 'PENDING'
-     RETURNING ${PAYMENT_COLUMNS}`,
-    [paymentId],
-  );
+  const [rows] = await sql.query(START_PROCESSING_SQL, [paymentId]);
   return rows[0] ? toPaymentView(rows[0]) : null;
 }
 
@@ -202,12 +211,7 @@ export async function insertFirstAttempt(
   a: { paymentId: string; processor: string; idempotencyKey: string },
 ): Promise<AttemptRecord> {
   const id = newId('att');
-  await sql.query(
-    `WITH chosen AS (UPDATE payments SET processor = $3 WHERE id = $2 RETURNING id)
-     INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
-     SELECT $1, id, NULL, $3, 'authorize', 1, $4, 'pending' FROM chosen`,
-    [id, a.paymentId, a.processor, a.idempotencyKey],
-  );
+  await sql.query(FIRST_ATTEMPT_SQL, [id, a.paymentId, a.processor, a.idempotencyKey]);
   return {
     id,
     processor: a.processor,

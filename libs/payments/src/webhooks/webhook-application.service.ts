@@ -3,6 +3,7 @@ import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
 import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
+import { preparedSql } from '../../../persistence/src';
 import { KnownFee, paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView, RefundView } from '../payment.view';
@@ -31,6 +32,18 @@ export interface WebhookApplier {
 }
 
 const REFUND_BEFORE_PAYMENT_RETRY_MS = 2000;
+
+const UNAPPLIED_EVENT_SQL = preparedSql(
+  `SELECT w.processor, w.type, w.payload FROM webhook_events w WHERE w.id = $1 AND w.status <> 'applied'`,
+);
+const LOCK_EVENT_SQL = preparedSql(
+  `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`,
+);
+const RECORD_OUTCOME_SQL = preparedSql(
+  `UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
+     applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
+   WHERE id = $1 RETURNING applied_at`,
+);
 
 type EffectMapper = (type: string, payload: unknown) => WebhookEffect;
 
@@ -105,11 +118,7 @@ export class WebhookApplicationService implements WebhookApplier {
    */
   private async learnFee(id: string): Promise<BalanceTransactionSnapshot | null> {
     if (!this.lookupBalanceTransaction) return null;
-    const [row] = await this.dataSource.query(
-      `SELECT w.processor, w.type, w.payload FROM webhook_events w
-        WHERE w.id = $1 AND w.status <> 'applied'`,
-      [id],
-    );
+    const [row] = await this.dataSource.query(UNAPPLIED_EVENT_SQL, [id]);
     if (!row) return null;
     const transactionId = feeToLearn(this.effectOf(row.processor, row.type, row.payload));
     if (!transactionId) return null;
@@ -143,10 +152,7 @@ export class WebhookApplicationService implements WebhookApplier {
     id: string,
     learned: BalanceTransactionSnapshot | null,
   ) {
-    const [row] = await tx.query(
-      `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
+    const [row] = await tx.query(LOCK_EVENT_SQL, [id]);
     if (!row) {
       this.logger.warn({ webhookEventId: id }, 'webhook command for an unknown event ignored');
       return null;
@@ -158,12 +164,7 @@ export class WebhookApplicationService implements WebhookApplier {
     const outcome = await this.applyEffect(tx, event, effect);
     await writeOutbox(tx, outcome.messages);
     // UPDATE … RETURNING answers [rows, count] through TypeORM.
-    const [updated] = await tx.query(
-      `UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
-         applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
-       WHERE id = $1 RETURNING applied_at`,
-      [id, outcome.status, outcome.reason],
-    );
+    const [updated] = await tx.query(RECORD_OUTCOME_SQL, [id, outcome.status, outcome.reason]);
     const appliedAt = updated[0]?.applied_at ? new Date(updated[0].applied_at) : null;
     return { event, outcome, appliedAt };
   }

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../../domain/src';
 import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../../contracts/src';
 import { Logger, Metrics } from '../../../observability/src';
+import { preparedSql } from '../../../persistence/src';
 import { ProcessorRouter } from '../routing/processor-router';
 
 /** Why a webhook was refused: stored nowhere, answered 400. */
@@ -40,6 +41,20 @@ const REASON_PATTERNS: readonly [RegExp, WebhookRejectionReason][] = [
   [/timestamp|tolerance/i, 'stale_timestamp'],
   [/json|unreadable|not a .*event/i, 'malformed'],
 ];
+
+const STORE_WEBHOOK_SQL = preparedSql(
+  `WITH stored AS (
+     INSERT INTO webhook_events (id, processor, processor_event_id, type, payload, occurred_at)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+     ON CONFLICT (processor, processor_event_id) DO NOTHING RETURNING id
+   ), queued AS (
+     INSERT INTO outbox (id, subject, payload) SELECT $7, $8, $9::jsonb FROM stored
+   )
+   SELECT id FROM stored`,
+);
+const STORED_WEBHOOK_SQL = preparedSql(
+  `SELECT id FROM webhook_events WHERE processor = $1 AND processor_event_id = $2`,
+);
 
 /**
  * Webhook intake: verify over the raw bytes with the processor's adapter, store the event once
@@ -110,32 +125,22 @@ export class WebhookIntakeService {
   private async store(processor: string, event: ParsedWebhook): Promise<WebhookReceipt> {
     const id = newId('evt');
     const command: PaymentCommand = { v: 1, type: 'webhook', webhookEventId: id };
-    const inserted = (await this.dataSource.query(
-      `WITH stored AS (
-         INSERT INTO webhook_events (id, processor, processor_event_id, type, payload, occurred_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-         ON CONFLICT (processor, processor_event_id) DO NOTHING RETURNING id
-       ), queued AS (
-         INSERT INTO outbox (id, subject, payload) SELECT $7, $8, $9::jsonb FROM stored
-       )
-       SELECT id FROM stored`,
-      [
-        id,
+    const inserted = (await this.dataSource.query(STORE_WEBHOOK_SQL, [
+      id,
+      processor,
+      event.eventId,
+      event.type,
+      JSON.stringify(event.payload ?? null),
+      event.occurredAt,
+      newId('obx'),
+      this.subjects.command('webhook'),
+      JSON.stringify(command),
+    ])) as { id: string }[];
+    if (inserted.length === 0) {
+      const [existing] = (await this.dataSource.query(STORED_WEBHOOK_SQL, [
         processor,
         event.eventId,
-        event.type,
-        JSON.stringify(event.payload ?? null),
-        event.occurredAt,
-        newId('obx'),
-        this.subjects.command('webhook'),
-        JSON.stringify(command),
-      ],
-    )) as { id: string }[];
-    if (inserted.length === 0) {
-      const [existing] = (await this.dataSource.query(
-        `SELECT id FROM webhook_events WHERE processor = $1 AND processor_event_id = $2`,
-        [processor, event.eventId],
-      )) as { id: string }[];
+      ])) as { id: string }[];
       // (only if the stored row was removed between the two statements: the processor retries)
       if (!existing) throw new Error(`webhook ${event.eventId} conflicted but is not stored`);
       return { received: true, duplicate: true, id: existing.id };

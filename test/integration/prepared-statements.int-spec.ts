@@ -1,0 +1,75 @@
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { preparedName, preparedSql } from '../../libs/persistence/src';
+import { TestDatabase, createTestDatabase } from '../support/database';
+
+/** Registered hot-path statements are prepared once per connection; others are not. */
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+const REGISTERED = preparedSql(`SELECT id, name FROM api_clients WHERE id = $1 AND 1 = $2::int`);
+const UNREGISTERED = `SELECT id, name FROM api_clients WHERE name = $1 AND 2 = $2::int`;
+
+async function preparedOn(runner: PostgresQueryRunner): Promise<string[]> {
+  const rows = (await runner.query(`SELECT name FROM pg_prepared_statements`)) as {
+    name: string;
+  }[];
+  return rows.map((r) => r.name);
+}
+
+describe('prepared statements (PreparingClient)', () => {
+  it('prepares a registered statement once per connection and answers it like any query', async () => {
+    await db.dataSource.query(
+      `INSERT INTO api_clients (id, name, key_hash, scopes) VALUES ('cli_p', 'prep', 'h', '{}')`,
+    );
+    const runner = db.dataSource.createQueryRunner() as PostgresQueryRunner;
+    await runner.connect();
+    try {
+      const name = preparedName(REGISTERED)!;
+      expect(name).toMatch(/^pgw_[0-9a-f]{16}$/);
+      expect(await runner.query(REGISTERED, ['cli_p', 1])).toEqual([{ id: 'cli_p', name: 'prep' }]);
+      expect(await runner.query(REGISTERED, ['cli_none', 1])).toEqual([]);
+      expect(await runner.query(UNREGISTERED, ['prep', 2])).toEqual([
+        { id: 'cli_p', name: 'prep' },
+      ]);
+      const names = await preparedOn(runner);
+      expect(names.filter((n) => n === name)).toHaveLength(1);
+      expect(names.some((n) => n !== name)).toBe(false);
+      expect(preparedName(UNREGISTERED)).toBeUndefined();
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('keeps working after a failed statement and a rollback on the same connection', async () => {
+    const runner = db.dataSource.createQueryRunner() as PostgresQueryRunner;
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await expect(runner.query(REGISTERED, ['cli_p', 'not a number'])).rejects.toThrow(
+        /invalid input syntax/,
+      );
+      await runner.rollbackTransaction();
+      expect(await runner.query(REGISTERED, ['cli_p', 1])).toHaveLength(1);
+      await runner.startTransaction();
+      expect(await runner.query(REGISTERED, ['cli_p', 1])).toHaveLength(1);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('registering the same text twice keeps one name', () => {
+    const text = `SELECT 1 WHERE $1::int = 1`;
+    preparedSql(text);
+    const first = preparedName(text);
+    preparedSql(text);
+    expect(preparedName(text)).toBe(first);
+  });
+});
