@@ -22,12 +22,20 @@ const MARK_PUBLISHED_SQL = preparedSql(`UPDATE outbox SET published_at = now() W
 
 export async function writeOutbox(tx: Sql, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  const ids = messages.map(() => newId('obx'));
-  await tx.query(WRITE_OUTBOX_SQL, [
-    ids,
+  await tx.query(WRITE_OUTBOX_SQL, outboxArrays(messages));
+}
+
+/**
+ * Outbox rows as three parallel arrays (ids, subjects, jsonb payloads) for a statement that
+ * inserts them itself with `INSERT INTO outbox (id, subject, payload) SELECT * FROM
+ * unnest($a::text[], $b::text[], $c::jsonb[])` next to its own change (one round trip).
+ */
+export function outboxArrays(messages: readonly OutboxMessage[]): [string[], string[], string[]] {
+  return [
+    messages.map(() => newId('obx')),
     messages.map((m) => m.subject),
     messages.map((m) => JSON.stringify(m.payload)),
-  ]);
+  ];
 }
 
 export interface OutboxRelayOptions {

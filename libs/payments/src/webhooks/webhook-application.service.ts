@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
 import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
-import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
+import { OutboxMessage, RetryLater, outboxArrays } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
 import { preparedSql } from '../../../persistence/src';
 import { KnownFee, paymentEventMessage } from '../events';
@@ -39,8 +39,12 @@ const UNAPPLIED_EVENT_SQL = preparedSql(
 const LOCK_EVENT_SQL = preparedSql(
   `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`,
 );
+/** The event's outcome and the outbox messages it produced, in one statement. */
 const RECORD_OUTCOME_SQL = preparedSql(
-  `UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
+  `WITH queued AS (
+     INSERT INTO outbox (id, subject, payload) SELECT * FROM unnest($4::text[], $5::text[], $6::jsonb[])
+   )
+   UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
      applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
    WHERE id = $1 RETURNING applied_at`,
 );
@@ -162,9 +166,13 @@ export class WebhookApplicationService implements WebhookApplier {
     const mapped = this.effectOf(event.processor, event.type, event.payload);
     const effect = learned ? withLearnedFee(mapped, learned) : mapped;
     const outcome = await this.applyEffect(tx, event, effect);
-    await writeOutbox(tx, outcome.messages);
-    // UPDATE … RETURNING answers [rows, count] through TypeORM.
-    const [updated] = await tx.query(RECORD_OUTCOME_SQL, [id, outcome.status, outcome.reason]);
+    // A statement whose top level is an UPDATE answers [rows, count] through TypeORM.
+    const [updated] = await tx.query(RECORD_OUTCOME_SQL, [
+      id,
+      outcome.status,
+      outcome.reason,
+      ...outboxArrays(outcome.messages),
+    ]);
     const appliedAt = updated[0]?.applied_at ? new Date(updated[0].applied_at) : null;
     return { event, outcome, appliedAt };
   }
