@@ -1,5 +1,5 @@
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { preparedName, preparedSql } from '../../libs/persistence/src';
+import { createDataSource, preparedName, preparedSql } from '../../libs/persistence/src';
 import { TestDatabase, createTestDatabase } from '../support/database';
 
 /** Registered hot-path statements are prepared once per connection; others are not. */
@@ -62,6 +62,20 @@ describe('prepared statements (PreparingClient)', () => {
       await runner.commitTransaction();
     } finally {
       await runner.release();
+    }
+  });
+
+  it('prepares nothing when turned off (DB_PREPARED_STATEMENTS=off, e.g. behind PgBouncer)', async () => {
+    const plain = createDataSource({ url: db.url, poolSize: 2, preparedStatements: false });
+    await plain.initialize();
+    const runner = plain.createQueryRunner() as PostgresQueryRunner;
+    await runner.connect();
+    try {
+      expect(await runner.query(REGISTERED, ['cli_p', 1])).toHaveLength(1);
+      expect(await preparedOn(runner)).toEqual([]);
+    } finally {
+      await runner.release();
+      await plain.destroy();
     }
   });
 

@@ -51,6 +51,20 @@ describe('loadConfig', () => {
     ).toBe('sk_test_abc');
   });
 
+  it('prepares hot-path statements unless DB_PREPARED_STATEMENTS is off; refuses other values', () => {
+    expect(loadConfig({}).dbPreparedStatements).toBe(true);
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: 'off' }).dbPreparedStatements).toBe(false);
+    expect(() => loadConfig({ DB_PREPARED_STATEMENTS: 'no' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DB_PREPARED_STATEMENTS: 'no' })).toThrow(/DB_PREPARED_STATEMENTS/);
+  });
+
+  it('refuses a batch reconciliation concurrency outside 1–16', () => {
+    expect(loadConfig({}).ledger.reconciliation.batchConcurrency).toBe(2);
+    expect(() => loadConfig({ RECONCILIATION_BATCH_CONCURRENCY: '0' })).toThrow(
+      /RECONCILIATION_BATCH_CONCURRENCY/,
+    );
+  });
+
   it('lists every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(
       /PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/,

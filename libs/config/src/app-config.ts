@@ -11,6 +11,8 @@ export class ConfigError extends Error {
 export interface AppConfig {
   readonly databaseUrl: string;
   readonly dbPoolSize: number;
+  /** Hot-path statements prepared once per connection (libs/persistence). */
+  readonly dbPreparedStatements: boolean;
   readonly natsUrl: string;
   readonly natsNamespace: string;
   readonly port: number;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     databaseUrl: c.DATABASE_URL,
     dbPoolSize: c.DB_POOL_SIZE,
+    dbPreparedStatements: c.DB_PREPARED_STATEMENTS === 'on',
     natsUrl: c.NATS_URL,
     natsNamespace: c.NATS_NAMESPACE,
     port: c.PORT,

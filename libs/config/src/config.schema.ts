@@ -50,6 +50,9 @@ const optionalSecret = z
 export const configSchema = z.object({
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/payments', ['postgres:', 'postgresql:']),
   DB_POOL_SIZE: int(20, 1, 200),
+  // 'off' behind a transaction-pooling proxy (PgBouncer in transaction mode), which cannot keep
+  // named prepared statements per session.
+  DB_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   NATS_URL: url('nats://127.0.0.1:4222', ['nats:', 'tls:']),
   NATS_NAMESPACE: z
     .string()

@@ -18,6 +18,8 @@ export interface DatabaseOptions {
   readonly url: string;
   readonly poolSize: number;
   readonly applicationName?: string;
+  /** Registered hot-path statements prepared per connection (default on; DB_PREPARED_STATEMENTS). */
+  readonly preparedStatements?: boolean;
 }
 
 export function createDataSource(options: DatabaseOptions): DataSource {
@@ -30,7 +32,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     logging: false,
     extra: {
       // registered hot-path statements are prepared once per connection (prepared-statements.ts)
-      Client: PreparingClient,
+      ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
       // runMigrations holds one connection for its lock while migrating on another.
       max: Math.max(2, options.poolSize),
       application_name: options.applicationName ?? 'payment-gateway',

@@ -15,6 +15,7 @@ import { createDataSource, ensureDatabase, runMigrations } from './database';
         const dataSource = createDataSource({
           url: config.databaseUrl,
           poolSize: config.dbPoolSize,
+          preparedStatements: config.dbPreparedStatements,
         });
         await dataSource.initialize();
         await runMigrations(dataSource);
