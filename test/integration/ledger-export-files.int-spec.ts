@@ -505,6 +505,17 @@ describe('ledger journal exports', () => {
       expect((await row(id)).heartbeat_at).toBeNull();
     });
 
+    it('recovers a running export that has no heartbeat at all (running before the upgrade)', async () => {
+      const svc = recovering();
+      const id = await interrupted(svc, 1);
+      await db.dataSource.query(`UPDATE ledger_exports SET heartbeat_at = NULL WHERE id = $1`, [
+        id,
+      ]);
+      expect((await svc.recoverInterrupted()).queued).toContain(id);
+      await svc.idle();
+      expect(await row(id)).toMatchObject({ status: 'completed', attempts: 2 });
+    });
+
     it('fails with the reason once it was interrupted maxAttempts times, and is not run', async () => {
       const svc = recovering();
       const id = await interrupted(svc, 3);

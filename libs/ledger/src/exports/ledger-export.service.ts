@@ -117,7 +117,9 @@ export class LedgerExportService {
                 THEN 'interrupted ' || attempts || ' times: the ledger stopped while it ran' END,
               completed_at = CASE WHEN attempts >= $2 THEN now() END,
               heartbeat_at = NULL
-        WHERE status = 'running' AND heartbeat_at < now() - $1::interval
+        WHERE status = 'running'
+          -- no heartbeat at all: running when the ledger was upgraded to heartbeats
+          AND (heartbeat_at IS NULL OR heartbeat_at < now() - $1::interval)
         RETURNING id, status`,
       [stale, this.options.maxAttempts ?? 3],
     );
@@ -197,19 +199,19 @@ export class LedgerExportService {
         .catch(() => undefined); // a missed beat only risks an early retry, never a wrong file
     }, this.options.heartbeatMs ?? 10_000);
     heartbeat.unref();
-    const record = this.toDto(claimed);
-    const formatter = formatterFor(record.format, this.options.mapping);
-    const path = out ?? join(this.dir, `${id}.${formatter.extension}`);
-    const partial = `${path}.partial`;
     const runner = this.dataSource.createQueryRunner();
-    let opened = false;
+    let partial: string | null = null;
     try {
+      // inside the try: whatever fails from here on marks the export failed, beat stopped
+      const record = this.toDto(claimed);
+      const formatter = formatterFor(record.format, this.options.mapping);
+      const path = out ?? join(this.dir, `${id}.${formatter.extension}`);
       await runner.connect();
       await runner.startTransaction('REPEATABLE READ');
       const filter = periodFilter(record);
       const accounts = await this.resolveAccounts(runner, formatter, filter);
       await mkdir(dirname(path), { recursive: true });
-      opened = true;
+      partial = `${path}.partial`;
       const totals = await this.write(runner, formatter, accounts, filter, partial);
       await runner.commitTransaction();
       await rename(partial, path);
@@ -229,7 +231,7 @@ export class LedgerExportService {
       return this.toDto(row);
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      if (opened) await rm(partial, { force: true });
+      if (partial) await rm(partial, { force: true });
       await this.dataSource.query(
         `UPDATE ledger_exports SET status = 'failed', error = $2, completed_at = now(), heartbeat_at = NULL
           WHERE id = $1`,
