@@ -549,11 +549,22 @@ describe('ledger journal exports', () => {
       const b = recovering();
       const created = await a.create({ format: 'jsonl', ...MARCH });
       const [sa, sb] = await Promise.all([a.recoverInterrupted(), b.recoverInterrupted()]);
-      expect([...sa.queued, ...sb.queued].filter((id) => id === created.id)).toHaveLength(2);
+      // one or both queue it (the first may already have claimed it when the second looks)…
+      const queuedBy = [sa, sb].filter((swept) => swept.queued.includes(created.id));
+      expect(queuedBy.length).toBeGreaterThanOrEqual(1);
       await Promise.all([a.idle(), b.idle()]);
+      // …and it runs once: one claim, one attempt
       expect(await row(created.id)).toMatchObject({ status: 'completed', attempts: 1 });
       // a second sweep has nothing left to do for it
       expect((await a.recoverInterrupted()).queued).not.toContain(created.id);
+
+      // the claim itself: two processes running the same pending export, exactly one wins
+      const other = await a.create({ format: 'csv', ...MARCH });
+      const results = await Promise.allSettled([a.run(other.id), b.run(other.id)]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(String(lost?.reason)).toMatch(/not pending/);
+      expect(await row(other.id)).toMatchObject({ status: 'completed', attempts: 1 });
     });
 
     it('beats its heartbeat while it runs (even while blocked) and clears it when done', async () => {
