@@ -582,13 +582,13 @@ describe('ledger journal exports', () => {
       const running = svc.run(created.id);
       try {
         let first: Date | null = null;
-        for (let i = 0; i < 200 && !first; i++) {
+        for (let i = 0; i < 1000 && !first; i++) {
           first = (await row(created.id)).heartbeat_at;
           if (!first) await new Promise((r) => setTimeout(r, 5));
         }
         expect(first).not.toBeNull();
         let later = first!;
-        for (let i = 0; i < 200 && later.getTime() <= first!.getTime(); i++) {
+        for (let i = 0; i < 500 && later.getTime() <= first!.getTime(); i++) {
           await new Promise((r) => setTimeout(r, 10));
           later = (await row(created.id)).heartbeat_at!;
         }
