@@ -64,6 +64,8 @@ export interface BenchDatabase {
   readonly dataSource: DataSource;
 }
 
+export const APP_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+
 function databaseUrl(adminUrl: string, name: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -181,6 +183,9 @@ export class ChildApp {
     const child = spawn(
       process.execPath,
       [
+        // The flags `npm start` runs the apps with (package.json), for every child alike
+        // (product and baselines): a 32 MB young generation (docs/decisions.md #16).
+        ...APP_NODE_FLAGS,
         // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the apps.
         ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         '-r',
