@@ -10,26 +10,28 @@ export interface OutboxMessage {
   readonly payload: unknown;
 }
 
-/** Writes messages to the outbox inside the caller's transaction (one statement). */
-const WRITE_OUTBOX_SQL = preparedSql(
-  `INSERT INTO outbox (id, subject, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
-);
+/**
+ * Inserts the rows of `outboxArrays` given as parameters $first..$first+2: on its own, or as a
+ * CTE of a statement that writes its own change beside it (one round trip).
+ */
+export const outboxInsertSql = (first: number) =>
+  `INSERT INTO outbox (id, subject, payload)
+   SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::jsonb[])`;
+
+const WRITE_OUTBOX_SQL = preparedSql(outboxInsertSql(1));
 const CLAIM_OUTBOX_SQL = preparedSql(
   `SELECT id, subject, payload FROM outbox
     WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
 );
 const MARK_PUBLISHED_SQL = preparedSql(`UPDATE outbox SET published_at = now() WHERE id = ANY($1)`);
 
+/** Writes messages to the outbox inside the caller's transaction (one statement). */
 export async function writeOutbox(tx: Sql, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   await tx.query(WRITE_OUTBOX_SQL, outboxArrays(messages));
 }
 
-/**
- * Outbox rows as three parallel arrays (ids, subjects, jsonb payloads) for a statement that
- * inserts them itself with `INSERT INTO outbox (id, subject, payload) SELECT * FROM
- * unnest($a::text[], $b::text[], $c::jsonb[])` next to its own change (one round trip).
- */
+/** Outbox rows as three parallel arrays (ids, subjects, jsonb payloads): `outboxInsertSql`. */
 export function outboxArrays(messages: readonly OutboxMessage[]): [string[], string[], string[]] {
   return [
     messages.map(() => newId('obx')),

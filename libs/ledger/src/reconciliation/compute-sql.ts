@@ -6,7 +6,7 @@
  * Every join is an equi-join on a key: hash joins over a whole period, index lookups for the
  * handful of anchors of a real-time pass. docs/reconciliation-engine.md.
  */
-import { BT_KIND } from './matching-sql';
+import { BT_KIND, inShard } from './matching-sql';
 
 /** Dispute statuses in which the processor has withdrawn the disputed amount (a chargeback). */
 const WITHDRAWN = `('NEEDS_RESPONSE', 'UNDER_REVIEW', 'LOST')`;
@@ -131,12 +131,15 @@ const LEDGER_PAYMENTS = `
     FROM (SELECT DISTINCT anchor FROM rc_anchor
            WHERE kind IN ('charge', 'refund') AND anchor NOT LIKE 'src:%') x
     JOIN journal_entries e ON e.payment_id = x.anchor
-     AND ($1::int = 1 OR (hashtext(e.payment_id) & 2147483647) % $1::int = $2::int)
+     AND ${inShard('e.payment_id', '$1', '$2')}
     JOIN journal_lines l ON l.entry_id = e.id
     JOIN ledger_accounts acc ON acc.id = l.account_id
    WHERE e.status = 'posted' AND acc.code LIKE 'receivable:%'
      AND e.kind IN ('sale', 'capture', 'processor_fee', 'refund', 'refund_reversal')
    GROUP BY e.payment_id`;
+
+/** A set of journal lines as one signed amount (debits +, credits −). */
+const SIGNED_SUM = `sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint`;
 
 /**
  * The ledger side of payouts (the bank posting) and disputes (the receivable movement), and the
@@ -144,9 +147,7 @@ const LEDGER_PAYMENTS = `
  */
 const LEDGER_EVENTS = `
   CREATE TEMP TABLE rc_ledger_events ON COMMIT DROP AS
-  SELECT a.id,
-         sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint AS amount,
-         min(l.currency) AS currency, NULL::bigint AS correction
+  SELECT a.id, ${SIGNED_SUM} AS amount, min(l.currency) AS currency, NULL::bigint AS correction
     FROM rc_anchor a
     JOIN payouts o ON o.processor = a.processor AND o.processor_reference = a.anchor
     CROSS JOIN (VALUES (':paid'), (':failed')) s(suffix)
@@ -156,9 +157,7 @@ const LEDGER_EVENTS = `
    WHERE a.kind = 'payout'
    GROUP BY a.id
   UNION ALL
-  SELECT a.id,
-         sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint,
-         min(l.currency), NULL
+  SELECT a.id, ${SIGNED_SUM}, min(l.currency), NULL
     FROM rc_anchor a
     CROSS JOIN (VALUES (':withdrawn'), (':won')) s(suffix)
     JOIN journal_entries e ON e.source_event_id = a.anchor || s.suffix
@@ -167,8 +166,7 @@ const LEDGER_EVENTS = `
    WHERE a.kind = 'dispute'
    GROUP BY a.id
   UNION ALL
-  SELECT a.id, NULL, NULL,
-         sum(CASE WHEN l.direction = 'debit' THEN l.amount ELSE -l.amount END)::bigint
+  SELECT a.id, NULL, NULL, ${SIGNED_SUM}
     FROM rc_anchor a
     JOIN reconciliation_items i ON i.processor = a.processor AND i.item_key = a.kind || ':' || a.anchor
     JOIN reconciliation_exceptions x ON x.item_id = i.id

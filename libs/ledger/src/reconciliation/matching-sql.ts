@@ -17,6 +17,14 @@ export const BT_KIND = (b: string) => `
     ELSE 'other'
   END`;
 
+/**
+ * Whether a key belongs to shard `index` of `count` (SQL parameter references): the one
+ * partition function of a window's shards — anchors are assigned with it, and stages that read
+ * by payment must filter with the same one.
+ */
+export const inShard = (key: string, count: string, index: string) =>
+  `(${count}::int = 1 OR (hashtext(${key}) & 2147483647) % ${count}::int = ${index}::int)`;
+
 /** Dispute statuses in which the processor has withdrawn (or returned) the disputed amount. */
 const CHARGEBACK = `('NEEDS_RESPONSE', 'UNDER_REVIEW', 'LOST', 'WON')`;
 
@@ -79,7 +87,7 @@ export const WINDOW_ANCHORS = `
      WHERE o.created_at >= $1 AND o.created_at < $2 AND o.status = 'PAID'
        AND ($3::text IS NULL OR o.processor = $3)
   ) x
-  WHERE $4::int = 1 OR (hashtext(anchor) & 2147483647) % $4::int = $5::int`;
+  WHERE ${inShard('anchor', '$4', '$5')}`;
 
 /**
  * Anchors of the things some new facts touched (real time). $1 payment ids, $2 processor,

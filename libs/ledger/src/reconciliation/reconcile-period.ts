@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { isKnownCurrency } from '../../../domain/src';
-import { PassResult, ReconciliationEngine } from './reconciliation-engine';
+import { MAX_WINDOW_SHARDS, PassResult, ReconciliationEngine } from './reconciliation-engine';
 import {
   StatusCounts,
   addCounts,
@@ -88,14 +88,18 @@ export class ReconciliationRuns {
   ) {
     this.concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
     if (!validConcurrency(this.concurrency)) {
-      throw new RangeError('reconciliation batch concurrency must be a whole number 1–16');
+      throw new RangeError(
+        `reconciliation batch concurrency must be a whole number 1–${MAX_WINDOW_SHARDS}`,
+      );
     }
   }
 
   async reconcilePeriod(request: ReconcilePeriodRequest): Promise<ReconciliationRunResult> {
     validatePeriod(request);
     if (request.concurrency !== undefined && !validConcurrency(request.concurrency)) {
-      throw new ReconciliationRequestError('concurrency must be a whole number 1–16');
+      throw new ReconciliationRequestError(
+        `concurrency must be a whole number 1–${MAX_WINDOW_SHARDS}`,
+      );
     }
     const rows = (await this.dataSource.query(
       `INSERT INTO reconciliation_runs (processor, currency, period_from, period_to, dry_run, status, next_from)
@@ -237,7 +241,7 @@ export class ReconciliationRuns {
 }
 
 function validConcurrency(value: number): boolean {
-  return Number.isInteger(value) && value >= 1 && value <= 16;
+  return Number.isInteger(value) && value >= 1 && value <= MAX_WINDOW_SHARDS;
 }
 
 function validatePeriod(request: ReconcilePeriodRequest): void {

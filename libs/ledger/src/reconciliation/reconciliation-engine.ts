@@ -48,6 +48,9 @@ export interface WindowShard {
 
 const WHOLE_WINDOW: WindowShard = { count: 1, index: 0 };
 
+/** The most shards (transactions side by side) a window may be split into. */
+export const MAX_WINDOW_SHARDS = 16;
+
 /** What touched facts name: our payment ids, and/or the processor's references of one processor. */
 export interface ReconcileSourcesRequest {
   readonly processor?: string;
@@ -69,7 +72,7 @@ function validShard(shard: WindowShard): boolean {
     Number.isInteger(count) &&
     Number.isInteger(index) &&
     count >= 1 &&
-    count <= 64 &&
+    count <= MAX_WINDOW_SHARDS &&
     index >= 0 &&
     index < count
   );
@@ -110,7 +113,8 @@ export class ReconciliationEngine {
     runId: string | null,
     shard: WindowShard = WHOLE_WINDOW,
   ): Promise<PassResult> {
-    if (!validShard(shard)) throw new RangeError('window shard: 0 <= index < count <= 64');
+    if (!validShard(shard))
+      throw new RangeError(`window shard: 0 <= index < count <= ${MAX_WINDOW_SHARDS}`);
     // Shards of one window write disjoint items side by side (shared); a real-time pass waits.
     await this.prepare(tx, dryRun, shard.count > 1 ? 'shared' : 'exclusive');
     // A window can hold a million items: hash joins and aggregates in memory, not on disk.

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
 import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
-import { OutboxMessage, RetryLater, outboxArrays } from '../../../messaging/src';
+import { OutboxMessage, RetryLater, outboxArrays, outboxInsertSql } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
 import { preparedSql } from '../../../persistence/src';
 import { KnownFee, paymentEventMessage } from '../events';
@@ -41,9 +41,7 @@ const LOCK_EVENT_SQL = preparedSql(
 );
 /** The event's outcome and the outbox messages it produced, in one statement. */
 const RECORD_OUTCOME_SQL = preparedSql(
-  `WITH queued AS (
-     INSERT INTO outbox (id, subject, payload) SELECT * FROM unnest($4::text[], $5::text[], $6::jsonb[])
-   )
+  `WITH queued AS (${outboxInsertSql(4)})
    UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
      applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
    WHERE id = $1 RETURNING applied_at`,

@@ -58,7 +58,7 @@ const STORED_WEBHOOK_SQL = preparedSql(
 
 /**
  * Webhook intake: verify over the raw bytes with the processor's adapter, store the event once
- * (unique processor event id) with the command to apply it, in one transaction. The gateway
+ * (unique processor event id) with the command to apply it, in one statement. The gateway
  * answers 200 as soon as this returns; the worker applies the event.
  */
 export class WebhookIntakeService {
