@@ -66,7 +66,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     e2eRate: positive(env, 'BENCH_E2E_RATE', 500),
     intakeRateFraction: positive(env, 'BENCH_INTAKE_RATE_FRACTION', 0.7),
     drainTimeoutS: positive(env, 'BENCH_DRAIN_TIMEOUT_S', 45),
-    poolSize: 20,
+    poolSize: Math.round(positive(env, 'BENCH_DB_POOL_SIZE', 20)),
     only: only(env),
     processors: loadProcessorBenchConfig((name, fallback) => positive(env, name, fallback)),
     adminDatabaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',

@@ -157,13 +157,17 @@ async function compare(ctx: BenchContext, baseline: Side, gateway: Side) {
 async function atRate(ctx: BenchContext, gateway: Gateway, maxPerS: number): Promise<PhaseReport> {
   const { config } = ctx;
   const rate = Math.max(1, Math.floor(maxPerS * config.intakeRateFraction));
-  ctx.log(`intake: gateway at a fixed ${rate}/s for ${config.durationS} s`);
+  ctx.log(
+    `intake: gateway at a fixed ${rate}/s for ${config.durationS} s (after ${config.warmupS} s at that rate, not measured)`,
+  );
   const run = await measured(gateway.side.groups, gateway.side.db, () =>
     openLoop(gateway.rateEndpoint, {
       label: 'gateway-rate',
       rate,
       durationS: config.durationS,
       connections: config.connections,
+      // The max-rate phase's sockets are gone: open the phase's own and settle at the rate first.
+      warmupS: config.warmupS,
     }),
   );
   return phaseReport([run.result], run);

@@ -246,6 +246,12 @@ export interface OpenLoopOptions {
   readonly label: string;
   readonly rate: number;
   readonly durationS: number;
+  /**
+   * Seconds sent at the same rate, on the same sockets, before the measured `durationS`, and not
+   * recorded: the phase is measured once its connections are open and the server has settled
+   * into the rate (default 0).
+   */
+  readonly warmupS?: number;
   /** Keep-alive sockets at most; requests beyond wait for a free one (and that wait counts). */
   readonly connections: number;
 }
@@ -265,27 +271,38 @@ class OpenLoopRun {
     this.target = new URL(endpoint.path, endpoint.url);
   }
 
-  /** Sends `rate × duration` requests at evenly spaced instants, then waits for the answers. */
+  /**
+   * Sends `rate × warmupS` requests (not recorded), then `rate × duration` requests at evenly
+   * spaced instants, then waits for the answers. Returns the seconds the measured part took.
+   */
   async run(): Promise<number> {
-    const total = Math.round(this.options.rate * this.options.durationS);
+    const warmupS = this.options.warmupS ?? 0;
+    if (warmupS > 0) await this.send(warmupS, new Verifier());
+    const start = performance.now();
+    await this.send(this.options.durationS, this.verifier);
+    const sentForS = (performance.now() - start) / 1000;
+    await this.settle();
+    this.agent.destroy();
+    this.verifier.transportError('generator backlog: requests skipped', this.skipped);
+    return sentForS;
+  }
+
+  /** Sends `rate × seconds` requests at evenly spaced instants, answers recorded in `verifier`. */
+  private async send(seconds: number, verifier: Verifier): Promise<void> {
+    const total = Math.round(this.options.rate * seconds);
     const interval = 1000 / this.options.rate;
     const start = performance.now();
     let scheduled = 0;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
-        for (; scheduled < due; scheduled += 1) this.fire(start + scheduled * interval);
+        for (; scheduled < due; scheduled += 1) this.fire(start + scheduled * interval, verifier);
         if (scheduled >= total) {
           clearInterval(timer);
           resolve();
         }
       }, OPEN_LOOP_TICK_MS);
     });
-    const sentForS = (performance.now() - start) / 1000;
-    await this.settle();
-    this.agent.destroy();
-    this.verifier.transportError('generator backlog: requests skipped', this.skipped);
-    return sentForS;
   }
 
   private async settle(): Promise<void> {
@@ -296,7 +313,7 @@ class OpenLoopRun {
     this.verifier.transportError('no answer within the grace period', this.outstanding);
   }
 
-  private fire(dueAt: number): void {
+  private fire(dueAt: number, verifier: Verifier): void {
     if (this.outstanding >= OPEN_LOOP_MAX_OUTSTANDING) {
       this.skipped += 1;
       return;
@@ -316,7 +333,7 @@ class OpenLoopRun {
       headers: { ...headers(this.endpoint), 'content-length': Buffer.byteLength(body) },
       timeout: REQUEST_TIMEOUT_MS,
     });
-    const failed = (error: Error) => finish(() => this.verifier.transportError(error.message));
+    const failed = (error: Error) => finish(() => verifier.transportError(error.message));
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', failed);
     req.on('response', (res) => {
@@ -326,7 +343,7 @@ class OpenLoopRun {
       res.on('end', () =>
         finish(() => {
           const text = Buffer.concat(chunks).toString('utf8');
-          this.verifier.response(res.statusCode ?? 0, text, performance.now() - dueAt);
+          verifier.response(res.statusCode ?? 0, text, performance.now() - dueAt);
         }),
       );
     });

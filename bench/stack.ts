@@ -1,6 +1,7 @@
 // The pieces a benchmark stack is built from: databases, NATS namespaces and child processes
 // (product apps, baseline server), each registered with a Cleanup so a run leaves nothing behind.
 import { ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -239,6 +240,9 @@ export class ChildApp {
 
   private capture(chunk: string, isStdout: boolean): void {
     if (isStdout && this.stdout.length < 100_000) this.stdout += chunk;
+    // BENCH_CHILD_LOG_DIR (diagnostics): every line each app wrote, in <dir>/<app>.log.
+    const logDir = process.env.BENCH_CHILD_LOG_DIR;
+    if (logDir) appendFileSync(join(logDir, `${this.spec.name}.log`), chunk);
     for (const line of chunk.split('\n')) {
       if (line.trim() === '') continue;
       const key = logKey(line, isStdout);

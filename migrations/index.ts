@@ -10,6 +10,7 @@ import { ReconciliationEngine1764310000000 } from './1764310000000-reconciliatio
 import { LedgerStatementChecks1764400000000 } from './1764400000000-ledger-statement-checks';
 import { ReconciliationItemIndexes1764500000000 } from './1764500000000-reconciliation-item-indexes';
 import { LedgerExportRecovery1764510000000 } from './1764510000000-ledger-export-recovery';
+import { LedgerStatementNotes1764600000000 } from './1764600000000-ledger-statement-notes';
 
 /** Every migration, in order. Listed explicitly so no glob depends on the build layout. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   LedgerStatementChecks1764400000000,
   ReconciliationItemIndexes1764500000000,
   LedgerExportRecovery1764510000000,
+  LedgerStatementNotes1764600000000,
 ];

@@ -150,6 +150,89 @@ describe('ledger database invariants (triggers)', () => {
     await expect(entryWith([])).rejects.toThrow(/at least 2 are required/);
   });
 
+  /** Entries written in one transaction, each statement inserting the lines given for it. */
+  async function entriesByStatement(
+    statements: Array<Array<[entry: number, account: number, 'debit' | 'credit', number]>>,
+  ): Promise<void> {
+    const ids = [newId('je'), newId('je'), newId('je')];
+    await db.dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO journal_entries (id, source_event_id, kind, status, occurred_at)
+         SELECT id, 'evt_' || id, 'test', 'posted', now() FROM unnest($1::text[]) AS id`,
+        [ids],
+      );
+      let n = 0;
+      for (const lines of statements) {
+        await tx.query(
+          `INSERT INTO journal_lines (entry_id, line_no, account_id, direction, amount, currency, pending, occurred_at)
+           SELECT e, n, a, d, m, 'USD', false, now()
+             FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::bigint[]) AS l(e, n, a, d, m)`,
+          [
+            lines.map(([entry]) => ids[entry]),
+            lines.map(() => ++n),
+            lines.map(([, account]) => account),
+            lines.map(([, , direction]) => direction),
+            lines.map(([, , , amount]) => amount),
+          ],
+        );
+      }
+    });
+  }
+
+  it('checks the lines of many entries per statement, and of one entry over several', async () => {
+    const three = (amount: number): Array<[number, number, 'debit' | 'credit', number]> => [
+      [0, a, 'debit', 10],
+      [0, b, 'credit', 10],
+      [1, a, 'debit', 7],
+      [1, b, 'credit', amount],
+      [2, a, 'debit', 1],
+      [2, b, 'credit', 1],
+    ];
+    await expect(entriesByStatement([three(7)])).resolves.toBeUndefined();
+    await expect(entriesByStatement([three(6)])).rejects.toThrow(/does not balance in USD/);
+    // Entry 0 over two statements, balanced only together; entries 1 and 2 complete in each.
+    await expect(
+      entriesByStatement([
+        [
+          [0, a, 'debit', 10],
+          [1, a, 'debit', 3],
+          [1, b, 'credit', 3],
+        ],
+        [
+          [0, b, 'credit', 4],
+          [0, b, 'credit', 6],
+          [2, a, 'debit', 1],
+          [2, b, 'credit', 1],
+        ],
+      ]),
+    ).resolves.toBeUndefined();
+    // Balanced in the first statement, then one more line: unbalanced with three lines.
+    await expect(
+      entriesByStatement([
+        [
+          [0, a, 'debit', 10],
+          [0, b, 'credit', 10],
+          [1, a, 'debit', 1],
+          [1, b, 'credit', 1],
+          [2, a, 'debit', 1],
+          [2, b, 'credit', 1],
+        ],
+        [[0, a, 'debit', 5]],
+      ]),
+    ).rejects.toThrow(/does not balance in USD/);
+    // Entry 2 never gets a line.
+    await expect(
+      entriesByStatement([
+        [
+          [0, a, 'debit', 1],
+          [0, b, 'credit', 1],
+          [1, a, 'debit', 1],
+          [1, b, 'credit', 1],
+        ],
+      ]),
+    ).rejects.toThrow(/has 0 line\(s\); at least 2 are required/);
+  });
+
   it('refuses a line in another currency than its account', async () => {
     const eur = await account('test:eur', 'EUR');
     const eur2 = await account('test:eur2', 'EUR');

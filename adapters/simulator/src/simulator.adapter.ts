@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   AuthorizeRequest,
   BalanceTransactionQuery,
@@ -13,6 +12,7 @@ import {
   RefundRequest,
   RetrieveRequest,
 } from '../../../libs/contracts/src';
+import { randomHex } from '../../../libs/domain/src';
 import { delay } from './delay';
 import { requestHash } from './request-hash';
 import { paymentResultOf, refundResultOf } from './saved-response';
@@ -228,7 +228,7 @@ export class SimulatorAdapter implements ProcessorAdapter {
 }
 
 function newReference(prefix: 'simpay' | 'simref'): string {
-  return `${prefix}_${randomBytes(12).toString('hex')}`;
+  return `${prefix}_${randomHex(12)}`;
 }
 
 function simulatedOutage(cause: string): ProcessorError {

@@ -49,8 +49,9 @@ export const reconciliationEngineProviders: Provider[] = [
   },
   {
     provide: RealtimeReconciler,
-    inject: [ReconciliationEngine, LOGGER, Metrics, BalanceTransactionIngest],
+    inject: [APP_CONFIG, ReconciliationEngine, LOGGER, Metrics, BalanceTransactionIngest],
     useFactory: (
+      config: AppConfig,
       engine: ReconciliationEngine,
       logger: Logger,
       metrics: Metrics,
@@ -62,6 +63,7 @@ export const reconciliationEngineProviders: Provider[] = [
         logger.child({ component: 'reconciliation' }),
         metrics,
         ingest,
+        config.ledger.reconciliation.realtimeIntervalMs,
       ),
   },
   {

@@ -86,6 +86,8 @@ export interface AppConfig {
       readonly pullLookbackMs: number;
       /** Transactions reconciling one batch window side by side (disjoint shares). */
       readonly batchConcurrency: number;
+      /** At most one real-time pass per … ms; what is booked meanwhile joins the next pass. */
+      readonly realtimeIntervalMs: number;
     };
   };
 }
@@ -169,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         pullOverlapMs: c.RECONCILIATION_PULL_OVERLAP_MS,
         pullLookbackMs: c.RECONCILIATION_PULL_LOOKBACK_MS,
         batchConcurrency: c.RECONCILIATION_BATCH_CONCURRENCY,
+        realtimeIntervalMs: c.RECONCILIATION_REALTIME_INTERVAL_MS,
       },
     },
   };

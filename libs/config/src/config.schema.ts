@@ -101,7 +101,7 @@ export const configSchema = z.object({
   PROCESSOR_MAX_IN_FLIGHT: int(64, 1, 10_000),
   CHECKOUT_MAX_WAIT_MS: int(2000, 10, 60_000),
   ROUTING_CONFIG: optionalSecret,
-  LEDGER_BATCH_SIZE: int(1000, 1, 5000),
+  LEDGER_BATCH_SIZE: int(2000, 1, 5000),
   LEDGER_BATCH_WAIT_MS: int(50, 1, 10_000),
   LEDGER_MAX_DELIVER: int(6, 2, 100),
   LEDGER_ACK_WAIT_MS: int(30_000, 1000, 600_000),
@@ -114,6 +114,7 @@ export const configSchema = z.object({
   RECONCILIATION_PULL_OVERLAP_MS: int(3_600_000, 0, 7 * 86_400_000),
   RECONCILIATION_PULL_LOOKBACK_MS: int(86_400_000, 60_000, 90 * 86_400_000),
   RECONCILIATION_BATCH_CONCURRENCY: int(2, 1, 16),
+  RECONCILIATION_REALTIME_INTERVAL_MS: int(1000, 0, 60_000),
 });
 
 /** A Stripe key turns Stripe on; then it must be well-formed and webhooks must be verifiable. */

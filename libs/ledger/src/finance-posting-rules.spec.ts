@@ -154,6 +154,12 @@ describe('finance posting rules: payouts and refunds', () => {
     ).toEqual(['payout_reversal']);
   });
 
+  it('plan: a failed delivered before and again after its paid, in one batch, reverses once', () => {
+    const failed = payout('failed');
+    const twice = plan([failed, payout('paid'), failed, failed], new Map()).planned;
+    expect(twice.map((e) => e.kind)).toEqual(['payout', 'payout_reversal']);
+  });
+
   it('refunds.evt.* book nothing (the refund is booked from payments.evt.refunded)', () => {
     const refund: RefundEvent = {
       v: 1,

@@ -51,6 +51,9 @@ export function financeSchemaFor(subjects: Subjects): (subject: string) => z.Zod
   };
 }
 
+/** Messages parsed between two turns of the event loop. */
+const YIELD_EVERY = 50;
+
 interface Buffered {
   readonly msg: JsMsg;
   readonly event: LedgerEvent;
@@ -117,7 +120,11 @@ export class LedgerEventConsumer {
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
+    let parsed = 0;
     for await (const msg of messages) {
+      // Buffered messages are iterated through microtasks only: let I/O in now and then, so the
+      // booking batch's next round trip to Postgres (its COMMIT) is not held behind parsing.
+      if (++parsed % YIELD_EVERY === 0) await new Promise(setImmediate);
       const event = await this.parse(msg);
       if (!event) continue;
       this.buffer.push({ msg, event });

@@ -12,7 +12,14 @@ const NANOS_PER_MS = 1_000_000;
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   const u = new URL(url);
-  return connect({ servers: `${u.hostname}:${u.port || 4222}`, name, maxReconnectAttempts: -1 });
+  return connect({
+    servers: `${u.hostname}:${u.port || 4222}`,
+    name,
+    maxReconnectAttempts: -1,
+    // No Error (with its stack) made up front for every request, e.g. each JetStream publish of
+    // the outbox: ~4 % of the gateway's CPU under load. Timeouts still reject with an error.
+    noAsyncTraces: true,
+  });
 }
 
 /** Creates or updates the streams this service relies on (idempotent, safe at every start). */

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DataSource, QueryRunner } from 'typeorm';
-import { ulid } from 'ulid';
+import { ulid } from '../../../domain/src';
 import {
   EXPORT_CHUNK_BYTES,
   ExportRequest,
@@ -86,7 +86,7 @@ export class LedgerExportService {
 
   /** Records a pending export. */
   async create(request: ExportRequest): Promise<LedgerExportDto> {
-    const id = `lex_${ulid().toLowerCase()}`;
+    const id = `lex_${ulid()}`;
     const [row] = await this.dataSource.query(
       `INSERT INTO ledger_exports (id, format, period_from, period_to, currency, status)
        VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING ${EXPORT_COLUMNS}`,

@@ -60,4 +60,36 @@ describe('RealtimeReconciler', () => {
     expect(n).toBe(2);
     expect(logger.error).toHaveBeenCalledTimes(1);
   });
+
+  it('runs at most one pass per interval: a burst of batches becomes one pass after the first', async () => {
+    jest.useFakeTimers();
+    try {
+      const calls: string[][] = [];
+      const engine = {
+        reconcileSources: async (request: ReconcileSourcesRequest) => {
+          calls.push([...(request.paymentIds ?? [])].sort());
+          return { counts: {}, opened: 0, updated: 0, resolved: 0 };
+        },
+      } as unknown as ReconciliationEngine;
+      const reconciler = new RealtimeReconciler(engine, quietLogger, undefined, undefined, 1000);
+      reconciler.afterBatch([sale('pay_1')]);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(calls).toEqual([['pay_1']]);
+      for (const id of ['pay_2', 'pay_3', 'pay_4']) {
+        reconciler.afterBatch([sale(id)]);
+        await jest.advanceTimersByTimeAsync(300);
+      }
+      expect(calls).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(calls).toEqual([['pay_1'], ['pay_2', 'pay_3', 'pay_4']]);
+      // After a quiet interval, the next batch is reconciled at once.
+      await jest.advanceTimersByTimeAsync(2000);
+      reconciler.afterBatch([sale('pay_5')]);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(calls).toHaveLength(3);
+      await reconciler.settled();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
