@@ -66,18 +66,44 @@ export async function ensureDatabase(url: string): Promise<void> {
 
 /** Runs pending migrations under an advisory lock so several processes can start at once. */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
+  const release = await holdAdvisoryLock(dataSource, MIGRATION_LOCK_ID);
   try {
-    // Other processes may be migrating: wait for them however long it takes.
-    await runner.query('SET lock_timeout = 0');
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
-    await runner.query('RESET lock_timeout').catch(() => undefined);
-    await runner.release();
+    await release();
   }
+}
+
+/**
+ * Waits however long it takes for a session advisory lock, then holds it on a connection of its
+ * own until the returned function is called (or the connection drops). The pool's
+ * `lock_timeout` and `statement_timeout` bound ordinary statements; here the holder of the lock
+ * may legitimately run for minutes (migrations, a batch reconciliation), so both are lifted for
+ * this connection only and restored before it goes back to the pool.
+ */
+export async function holdAdvisoryLock(
+  dataSource: DataSource,
+  key: number,
+): Promise<() => Promise<void>> {
+  const holder = dataSource.createQueryRunner();
+  await holder.connect();
+  const restore = async () => {
+    await holder.query('RESET lock_timeout').catch(() => undefined);
+    await holder.query('RESET statement_timeout').catch(() => undefined);
+    await holder.release();
+  };
+  try {
+    await holder.query('SET lock_timeout = 0');
+    await holder.query('SET statement_timeout = 0');
+    await holder.query('SELECT pg_advisory_lock($1)', [key]);
+  } catch (error) {
+    await restore();
+    throw error;
+  }
+  return async () => {
+    await holder.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+    await restore();
+  };
 }
 
 /** Anything that can run a parameterised query: the DataSource or a transaction's manager. */

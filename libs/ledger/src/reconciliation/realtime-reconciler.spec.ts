@@ -61,6 +61,30 @@ describe('RealtimeReconciler', () => {
     expect(logger.error).toHaveBeenCalledTimes(1);
   });
 
+  it('retries the touched payments in the next pass after a lock timeout, not after other errors', async () => {
+    const calls: string[][] = [];
+    const failures = [
+      Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }),
+      Object.assign(new Error('syntax error'), { code: '42601' }),
+    ];
+    const engine = {
+      reconcileSources: async (request: ReconcileSourcesRequest) => {
+        calls.push([...(request.paymentIds ?? [])].sort());
+        const failure = failures.shift();
+        if (failure) throw failure;
+        return { counts: {}, opened: 0, updated: 0, resolved: 0 };
+      },
+    } as unknown as ReconciliationEngine;
+    const reconciler = new RealtimeReconciler(engine, quietLogger);
+    reconciler.afterBatch([sale('pay_1')]);
+    await reconciler.settled();
+    // lock timeout: pay_1 again; then a non-lock error: dropped (the batch run catches up)
+    expect(calls).toEqual([['pay_1'], ['pay_1']]);
+    reconciler.afterBatch([sale('pay_2')]);
+    await reconciler.settled();
+    expect(calls).toEqual([['pay_1'], ['pay_1'], ['pay_2']]);
+  });
+
   it('runs at most one pass per interval: a burst of batches becomes one pass after the first', async () => {
     jest.useFakeTimers();
     try {

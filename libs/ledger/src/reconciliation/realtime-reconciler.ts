@@ -142,10 +142,11 @@ export class RealtimeReconciler {
       const work = this.pending;
       this.pending = noWork();
       await this.store(work.transactions);
-      await this.run({
+      const retry = await this.run({
         paymentIds: [...work.paymentIds],
         payouts: new Map([...work.payouts].map(([p, refs]) => [p, [...refs]])),
       });
+      if (retry) this.requeue(work);
     }
     this.running = null;
   }
@@ -164,7 +165,18 @@ export class RealtimeReconciler {
     }
   }
 
-  private async run(touched: TouchedFacts): Promise<void> {
+  /** Work of a pass that lost a lock race joins the next pass (store() is not repeated). */
+  private requeue(work: PendingWork): void {
+    for (const id of work.paymentIds) this.pending.paymentIds.add(id);
+    for (const [processor, references] of work.payouts) {
+      const set = this.pending.payouts.get(processor) ?? new Set<string>();
+      for (const reference of references) set.add(reference);
+      this.pending.payouts.set(processor, set);
+    }
+  }
+
+  /** True when the pass failed on a lock (e.g. behind a long batch run) and should be retried. */
+  private async run(touched: TouchedFacts): Promise<boolean> {
     try {
       if (touched.paymentIds.length > 0) {
         await this.engine.reconcileSources({ paymentIds: touched.paymentIds });
@@ -178,6 +190,14 @@ export class RealtimeReconciler {
         { err: error, payments: touched.paymentIds.length },
         'real-time reconciliation failed; the next pass or batch run catches up',
       );
+      return isLockConflict(error);
     }
+    return false;
   }
+}
+
+/** lock_not_available (a lock_timeout) or deadlock_detected: transient, worth another pass. */
+function isLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '55P03' || code === '40P01';
 }

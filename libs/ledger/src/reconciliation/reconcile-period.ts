@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { isKnownCurrency } from '../../../domain/src';
+import { holdAdvisoryLock } from '../../../persistence/src';
 import { MAX_WINDOW_SHARDS, PassResult, ReconciliationEngine } from './reconciliation-engine';
 import {
   StatusCounts,
@@ -209,25 +210,9 @@ export class ReconciliationRuns {
     };
   }
 
-  /**
-   * Waits for, then holds, the batch-run lock on a connection of its own until the returned
-   * function is called (or the connection drops): two runs never write the same window at once.
-   */
-  private async holdRunLock(): Promise<() => Promise<void>> {
-    const holder = this.dataSource.createQueryRunner();
-    await holder.connect();
-    try {
-      await holder.query('SET statement_timeout = 0');
-      await holder.query('SELECT pg_advisory_lock($1)', [BATCH_RUN_LOCK]);
-    } catch (error) {
-      await holder.release();
-      throw error;
-    }
-    return async () => {
-      await holder.query('SELECT pg_advisory_unlock($1)', [BATCH_RUN_LOCK]).catch(() => undefined);
-      await holder.query('RESET statement_timeout').catch(() => undefined);
-      await holder.release();
-    };
+  /** Two runs never write the same window at once: the second waits for the first. */
+  private holdRunLock(): Promise<() => Promise<void>> {
+    return holdAdvisoryLock(this.dataSource, BATCH_RUN_LOCK);
   }
 
   private async findRun(runId: string): Promise<RunRow | null> {
