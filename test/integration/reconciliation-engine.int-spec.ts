@@ -603,6 +603,85 @@ describe('runs', () => {
     }
   });
 
+  it('daily windows find transactions outside them by scan and by references alike, as one window does', async () => {
+    await clearAll();
+    const late = await seedCharge({ day: 5, amount: 5005, bts: 0 });
+    await ingest.ingest(
+      'stripe',
+      [
+        {
+          ...bt(late, { amount: 5005, fee: feeOf(5005), sourceReference: late.charge }),
+          createdAt: at(8),
+        },
+      ],
+      'pull',
+    );
+    const early = await seedCharge({ day: 12, amount: 1212, bts: 0 });
+    await ingest.ingest(
+      'stripe',
+      [
+        {
+          ...bt(early, { amount: 1212, fee: feeOf(1212), sourceReference: early.charge }),
+          createdAt: at(11),
+        },
+      ],
+      'pull',
+    );
+    const refunded = await seedCharge({ day: 3, amount: 3003 });
+    await seedRefund(refunded, 303);
+    const twice = await seedCharge({ day: 14, amount: 1414 });
+    await ingest.ingest(
+      'stripe',
+      [
+        {
+          ...bt(twice, { amount: 1414, fee: feeOf(1414), sourceReference: twice.charge }),
+          createdAt: at(20),
+        },
+      ],
+      'pull',
+    );
+    const orphan = { processor: 'stripe', currency: 'USD', day: 2 };
+    await ingest.ingest(
+      'stripe',
+      [
+        bt(orphan, { amount: 222, sourceReference: 'ch_orphan_two_days' }),
+        bt({ ...orphan, day: 9 }, { amount: 999, sourceReference: 'ch_orphan_two_days' }),
+      ],
+      'webhook',
+    );
+    const clearItems = () =>
+      db.dataSource.query(
+        `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items, reconciliation_runs`,
+      );
+    await clearItems();
+    const whole = await runs.reconcilePeriod({ ...OCT, windowMs: 31 * 86_400_000 });
+    const expected = await snapshot();
+    // late, early, the refunded charge and its refund; twice and the orphan have two charge
+    // transactions each
+    expect(whole.counts.matched.count).toBe(4);
+    expect(whole.counts.duplicate.count).toBe(2);
+    expect(await item('stripe', 'charge:src:ch_orphan_two_days')).toMatchObject({
+      balance_transaction_count: 2,
+      processor_amount: 1221,
+    });
+    const strip = (rows: unknown[]) =>
+      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
+        ...rest,
+        exception: exception ? 'rex' : null,
+      }));
+    for (const outsideWindowLookup of ['scan', 'references', 'auto'] as const) {
+      await clearItems();
+      const daily = new ReconciliationRuns(
+        db.dataSource,
+        new ReconciliationEngine(db.dataSource, { now: () => NOW, outsideWindowLookup }),
+      );
+      const result = await daily.reconcilePeriod({ ...OCT, concurrency: 2 });
+      expect(result.windows).toBe(31);
+      expect(result.counts).toEqual(whole.counts);
+      expect(strip(await snapshot())).toEqual(strip(expected));
+    }
+  });
+
   it('two runs of the same period at once both complete and write each item once', async () => {
     await clearAll();
     for (let day = 1; day <= 8; day += 1) {

@@ -282,10 +282,20 @@ export interface ComputeStage {
   readonly sharded?: boolean;
 }
 
-/** The stages before `COMPUTE_ITEMS`, in order (REFS before BALANCE_TRANSACTIONS). */
-export const COMPUTE_STAGES: readonly ComputeStage[] = [
+/**
+ * The processor side of a real-time pass (or preview), from its anchors: their references,
+ * then their balance transactions. A batch window builds `rc_bt` its own way (window-sql.ts).
+ */
+export const SOURCE_STAGES: readonly ComputeStage[] = [
   { table: 'rc_refs', sql: REFS },
   { table: 'rc_bt', sql: BALANCE_TRANSACTIONS, sortedGroups: true },
+];
+
+/** The anchors' references alone (a batch window's outside transactions, window-sql.ts). */
+export const REFERENCES_STAGE: ComputeStage = SOURCE_STAGES[0];
+
+/** The stages after `rc_bt` and before `COMPUTE_ITEMS`, in order: every pass runs them. */
+export const COMPUTE_STAGES: readonly ComputeStage[] = [
   { table: 'rc_payout_links', sql: PAYOUT_LINKS },
   { table: 'rc_gw', sql: GATEWAY },
   { table: 'rc_ledger_payments', sql: LEDGER_PAYMENTS, sortedGroups: true, sharded: true },
@@ -298,6 +308,9 @@ export const COMPUTE_ITEMS = ITEMS;
 /** Every temporary table of a pass, dropped before a new pass in the same transaction. */
 export const PASS_TABLES = [
   'rc_anchor',
+  'rc_map',
+  'rc_outside',
+  ...SOURCE_STAGES.map((s) => s.table),
   ...COMPUTE_STAGES.map((s) => s.table),
   'rc_items',
   'rc_changed',

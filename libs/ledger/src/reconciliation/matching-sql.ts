@@ -25,69 +25,11 @@ export const BT_KIND = (b: string) => `
 export const inShard = (key: string, count: string, index: string) =>
   `(${count}::int = 1 OR (hashtext(${key}) & 2147483647) % ${count}::int = ${index}::int)`;
 
-/** Dispute statuses in which the processor has withdrawn (or returned) the disputed amount. */
-const CHARGEBACK = `('NEEDS_RESPONSE', 'UNDER_REVIEW', 'LOST', 'WON')`;
-
 export const CREATE_ANCHORS = `
   CREATE TEMP TABLE rc_anchor (
     id int GENERATED ALWAYS AS IDENTITY,
     kind text NOT NULL, processor text NOT NULL, anchor text NOT NULL
   ) ON COMMIT DROP`;
-
-/**
- * The window's balance transactions, mapped to what they belong to on our side. $1 from, $2 to
- * (created_at in [from, to)), $3 processor or null.
- */
-const WINDOW_BTS = `
-  SELECT k.kind, b.processor,
-    CASE k.kind
-      WHEN 'charge' THEN coalesce(pf.payment_id, p.id)
-      WHEN 'refund' THEN r.payment_id
-      WHEN 'dispute' THEN d.id
-      WHEN 'payout' THEN b.source_reference
-    END AS mapped,
-    coalesce(b.source_reference, b.id) AS source
-  FROM processor_balance_transactions b
-  CROSS JOIN LATERAL (SELECT ${BT_KIND('b')} AS kind) k
-  LEFT JOIN payments p
-    ON k.kind = 'charge' AND p.processor = b.processor AND p.processor_reference = b.source_reference
-  LEFT JOIN payment_fees pf
-    ON k.kind = 'charge' AND pf.processor = b.processor AND pf.charge_reference = b.source_reference
-  LEFT JOIN refunds r ON k.kind = 'refund' AND r.processor_reference = b.source_reference
-  LEFT JOIN disputes d
-    ON k.kind = 'dispute' AND d.processor = b.processor AND d.processor_reference = b.source_reference
-  WHERE b.created_at >= $1 AND b.created_at < $2 AND ($3::text IS NULL OR b.processor = $3)
-    AND k.kind <> 'other'`;
-
-/**
- * Anchors of a period window: what the processor reported in it, and what our side did in it
- * (payments captured, refunds succeeded, chargebacks, payouts paid). The item is later kept
- * only if its `occurred_at` (the earliest of those times) falls in the window, so each item
- * belongs to exactly one window. $1 from, $2 to, $3 processor or null; $4 shards, $5 shard:
- * only the anchors whose hash modulo $4 is $5 (a window split over parallel transactions).
- */
-export const WINDOW_ANCHORS = `
-  INSERT INTO rc_anchor (kind, processor, anchor)
-  SELECT DISTINCT kind, processor, anchor FROM (
-    SELECT kind, processor, coalesce(mapped, 'src:' || source) AS anchor FROM (${WINDOW_BTS}) w
-    UNION ALL
-    SELECT 'charge', p.processor, p.id FROM payments p
-     WHERE p.created_at >= $1 AND p.created_at < $2 AND p.amount_captured > 0
-       AND p.processor IS NOT NULL AND ($3::text IS NULL OR p.processor = $3)
-    UNION ALL
-    SELECT 'refund', p.processor, p.id FROM refunds r JOIN payments p ON p.id = r.payment_id
-     WHERE r.created_at >= $1 AND r.created_at < $2 AND r.status = 'SUCCEEDED'
-       AND p.processor IS NOT NULL AND ($3::text IS NULL OR p.processor = $3)
-    UNION ALL
-    SELECT 'dispute', d.processor, d.id FROM disputes d
-     WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status IN ${CHARGEBACK}
-       AND ($3::text IS NULL OR d.processor = $3)
-    UNION ALL
-    SELECT 'payout', o.processor, o.processor_reference FROM payouts o
-     WHERE o.created_at >= $1 AND o.created_at < $2 AND o.status = 'PAID'
-       AND ($3::text IS NULL OR o.processor = $3)
-  ) x
-  WHERE ${inShard('anchor', '$4', '$5')}`;
 
 /**
  * Anchors of the things some new facts touched (real time). $1 payment ids, $2 processor,

@@ -1,7 +1,13 @@
 import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../../../observability/src';
 import type { Metrics } from '../../../observability/src';
-import { COMPUTE_ITEMS, COMPUTE_STAGES, PASS_TABLES } from './compute-sql';
+import {
+  COMPUTE_ITEMS,
+  COMPUTE_STAGES,
+  ComputeStage,
+  PASS_TABLES,
+  SOURCE_STAGES,
+} from './compute-sql';
 import {
   CHANGED_ITEMS,
   COUNT_ITEMS,
@@ -9,11 +15,11 @@ import {
   INSERT_ITEMS,
   SOURCE_ANCHORS,
   UPDATE_ITEMS,
-  WINDOW_ANCHORS,
   WRITE_EXCEPTIONS,
 } from './matching-sql';
 import { StatusCounts, countsFromRows, emptyCounts } from './reconciliation-counts';
 import { TimeWindow } from './reconciliation-windows';
+import { OutsideWindowLookup, windowAnchorsAndTransactions } from './window-pass';
 
 /** One writer of items and exceptions at a time (real time, batch windows, pulls). */
 const RECONCILIATION_WRITER_LOCK = 73_011_986;
@@ -33,6 +39,8 @@ export interface ReconciliationEngineOptions {
   readonly now?: () => Date;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
+  /** How batch windows find transactions outside them (window-pass.ts); default `auto`. */
+  readonly outsideWindowLookup?: OutsideWindowLookup;
 }
 
 export interface ReconcileScope {
@@ -123,18 +131,12 @@ export class ReconciliationEngine {
     await tx.query('SET LOCAL statement_timeout = 0');
     // JIT spent ~5 s compiling the compute statement of a 1M-item window, for no faster execution.
     await tx.query('SET LOCAL jit = off');
-    // The shard filter is estimated at 0.5 % of rows, so the DISTINCT of a million anchors was
-    // sorted instead of hashed (~1 s more).
-    await tx.query('SET LOCAL enable_sort = off');
-    await tx.query(WINDOW_ANCHORS, [
-      window.from,
-      window.to,
-      scope.processor ?? null,
-      shard.count,
-      shard.index,
-    ]);
-    await tx.query('SET LOCAL enable_sort TO DEFAULT');
-    return this.computeAndWrite(tx, [window.from, window.to], scope, dryRun, runId, shard);
+    await windowAnchorsAndTransactions(
+      tx,
+      { window, processor: scope.processor ?? null, count: shard.count, index: shard.index },
+      this.options.outsideWindowLookup ?? 'auto',
+    );
+    return this.computeAndWrite(tx, [window.from, window.to], scope, dryRun, runId, shard, []);
   }
 
   /** Real time: re-reconciles only the items the given facts touch, in its own transaction. */
@@ -221,14 +223,18 @@ export class ReconciliationEngine {
     await tx.query(CREATE_ANCHORS);
   }
 
-  /** The staged computation of `rc_items` from `rc_anchor` (compute-sql.ts). */
+  /**
+   * The staged computation of `rc_items` from `rc_anchor` (compute-sql.ts): first the processor
+   * side by the anchors' references (`sourceStages`; a batch window has built `rc_bt` already).
+   */
   private async computeItems(
     tx: EntityManager,
     params: unknown[],
     shard: WindowShard = WHOLE_WINDOW,
+    sourceStages: readonly ComputeStage[] = SOURCE_STAGES,
   ): Promise<void> {
-    await tx.query('ANALYZE rc_anchor');
-    for (const stage of COMPUTE_STAGES) {
+    if (sourceStages.length > 0) await tx.query('ANALYZE rc_anchor');
+    for (const stage of [...sourceStages, ...COMPUTE_STAGES]) {
       if (stage.sortedGroups) await tx.query('SET LOCAL enable_hashagg = off');
       await tx.query(stage.sql, stage.sharded ? [shard.count, shard.index] : []);
       if (stage.sortedGroups) await tx.query('SET LOCAL enable_hashagg TO DEFAULT');
@@ -244,12 +250,14 @@ export class ReconciliationEngine {
     dryRun: boolean,
     runId: string | null,
     shard: WindowShard = WHOLE_WINDOW,
+    sourceStages: readonly ComputeStage[] = SOURCE_STAGES,
   ): Promise<PassResult> {
     const cutoff = new Date(this.now().getTime() - this.graceMs);
     await this.computeItems(
       tx,
       [cutoff, window[0], window[1], scope.processor ?? null, scope.currency ?? null],
       shard,
+      sourceStages,
     );
     // Fresh statistics for the writing statement's joins (a handful of items or a million).
     await tx.query('ANALYZE rc_items');
