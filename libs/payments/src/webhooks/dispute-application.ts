@@ -5,9 +5,10 @@ import { OutboxMessage } from '../../../messaging/src';
 import { DISPUTE_COLUMNS, DisputeView, toDisputeView } from '../disputes/dispute.view';
 import { disputeEventMessage } from '../finance-events';
 import { lockPayment } from '../processing/payment-store';
-import { paymentIdOfCharge } from './charge-fee.store';
+import { paymentIdOfCharge, paymentIdOfReference } from './charge-fee.store';
 import { DisputeEffect } from './webhook-effect';
 import { Outcome, applied, ignored, orphan } from './webhook-outcome';
+import { preparedSql } from '../../../persistence/src';
 
 const CLOSING_EVENT: Readonly<Partial<Record<DisputeStatus, DisputeEventType>>> = {
   WON: 'won',
@@ -15,6 +16,24 @@ const CLOSING_EVENT: Readonly<Partial<Record<DisputeStatus, DisputeEventType>>> 
   WARNING_CLOSED: 'closed',
   PREVENTED: 'closed',
 };
+
+const LOCK_DISPUTE_SQL = preparedSql(
+  `SELECT ${DISPUTE_COLUMNS} FROM disputes
+     WHERE processor = $1 AND processor_reference = $2 FOR UPDATE`,
+);
+const PAYMENT_OF_PROCESSOR_SQL = preparedSql(
+  `SELECT id FROM payments WHERE id = $1 AND processor = $2`,
+);
+const INSERT_DISPUTE_SQL = preparedSql(
+  `INSERT INTO disputes (id, processor, processor_reference, payment_id, amount, currency,
+       status, reason, evidence_due_by, last_event_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${DISPUTE_COLUMNS}`,
+);
+const UPDATE_DISPUTE_SQL = preparedSql(
+  `UPDATE disputes SET status = $2, amount = $3, currency = $4, reason = $5,
+       evidence_due_by = $6, last_event_at = $7, updated_at = now()
+     WHERE id = $1 RETURNING ${DISPUTE_COLUMNS}`,
+);
 
 /**
  * Upserts a dispute monotonically. The newest report of the furthest stage wins: a later stage
@@ -34,11 +53,7 @@ export async function applyDispute(
   if (!paymentId || !(await lockPayment(tx, paymentId))) {
     return orphan(`no payment of ours for dispute ${effect.processorReference}`);
   }
-  const [row] = await tx.query(
-    `SELECT ${DISPUTE_COLUMNS} FROM disputes
-     WHERE processor = $1 AND processor_reference = $2 FOR UPDATE`,
-    [processor, effect.processorReference],
-  );
+  const [row] = await tx.query(LOCK_DISPUTE_SQL, [processor, effect.processorReference]);
   if (!row) {
     const dispute = await insertDispute(tx, processor, paymentId, effect, eventAt);
     const closing = CLOSING_EVENT[dispute.status];
@@ -75,21 +90,15 @@ async function disputedPaymentId(
   effect: DisputeEffect,
 ): Promise<string | null> {
   if (effect.match.processorReference) {
-    const [row] = await tx.query(
-      `SELECT id FROM payments WHERE processor = $1 AND processor_reference = $2`,
-      [processor, effect.match.processorReference],
-    );
-    if (row) return row.id;
+    const id = await paymentIdOfReference(tx, processor, effect.match.processorReference);
+    if (id) return id;
   }
   if (effect.chargeReference) {
     const id = await paymentIdOfCharge(tx, processor, effect.chargeReference);
     if (id) return id;
   }
   if (!effect.match.paymentId) return null;
-  const [row] = await tx.query(`SELECT id FROM payments WHERE id = $1 AND processor = $2`, [
-    effect.match.paymentId,
-    processor,
-  ]);
+  const [row] = await tx.query(PAYMENT_OF_PROCESSOR_SQL, [effect.match.paymentId, processor]);
   return row?.id ?? null;
 }
 
@@ -100,23 +109,18 @@ async function insertDispute(
   effect: DisputeEffect,
   eventAt: Date,
 ): Promise<DisputeView> {
-  const [row] = await tx.query(
-    `INSERT INTO disputes (id, processor, processor_reference, payment_id, amount, currency,
-       status, reason, evidence_due_by, last_event_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${DISPUTE_COLUMNS}`,
-    [
-      newId('dsp'),
-      processor,
-      effect.processorReference,
-      paymentId,
-      effect.amount,
-      effect.currency,
-      effect.status,
-      effect.reason,
-      effect.evidenceDueBy,
-      eventAt,
-    ],
-  );
+  const [row] = await tx.query(INSERT_DISPUTE_SQL, [
+    newId('dsp'),
+    processor,
+    effect.processorReference,
+    paymentId,
+    effect.amount,
+    effect.currency,
+    effect.status,
+    effect.reason,
+    effect.evidenceDueBy,
+    eventAt,
+  ]);
   return toDisputeView(row);
 }
 
@@ -127,19 +131,14 @@ async function updateDispute(
   eventAt: Date,
 ): Promise<DisputeView> {
   // UPDATE … RETURNING answers [rows, count] through TypeORM.
-  const [rows] = await tx.query(
-    `UPDATE disputes SET status = $2, amount = $3, currency = $4, reason = $5,
-       evidence_due_by = $6, last_event_at = $7, updated_at = now()
-     WHERE id = $1 RETURNING ${DISPUTE_COLUMNS}`,
-    [
-      id,
-      effect.status,
-      effect.amount,
-      effect.currency,
-      effect.reason,
-      effect.evidenceDueBy,
-      eventAt,
-    ],
-  );
+  const [rows] = await tx.query(UPDATE_DISPUTE_SQL, [
+    id,
+    effect.status,
+    effect.amount,
+    effect.currency,
+    effect.reason,
+    effect.evidenceDueBy,
+    eventAt,
+  ]);
   return toDisputeView(rows[0]);
 }

@@ -8,7 +8,7 @@ import { KnownFee, paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView, RefundView } from '../payment.view';
 import { lockPayment, lockRefund, updatePayment, updateRefund } from '../processing/payment-store';
-import { feeOf, recordChargeFact } from './charge-fee.store';
+import { feeOf, paymentIdOfReference, recordChargeFact } from './charge-fee.store';
 import { BalanceTransactionLookup, feeToLearn, withLearnedFee } from './learned-fee';
 import { applyDispute } from './dispute-application';
 import { applyPayout } from './payout-application';
@@ -25,6 +25,19 @@ import {
   WebhookEffect,
   ignore,
 } from './webhook-effect';
+
+const FEE_KNOWN_SQL = preparedSql(
+  `SELECT 1 FROM payment_fees WHERE balance_transaction_reference = $1 AND fee IS NOT NULL`,
+);
+const PAYMENT_OF_REFUND_SQL = preparedSql(`SELECT payment_id FROM refunds WHERE id = $1`);
+const REFUND_BY_REFERENCE_SQL = preparedSql(
+  `SELECT r.id FROM refunds r JOIN payments p ON p.id = r.payment_id
+         WHERE r.processor_reference = $1 AND p.processor = $2`,
+);
+const REFUND_BY_ID_SQL = preparedSql(
+  `SELECT r.id, r.processor_reference FROM refunds r JOIN payments p ON p.id = r.payment_id
+       WHERE r.id = $1 AND p.processor = $2`,
+);
 
 /** Applies a stored webhook (the `webhook` command of the worker). */
 export interface WebhookApplier {
@@ -124,10 +137,7 @@ export class WebhookApplicationService implements WebhookApplier {
     if (!row) return null;
     const transactionId = feeToLearn(this.effectOf(row.processor, row.type, row.payload));
     if (!transactionId) return null;
-    const [known] = await this.dataSource.query(
-      `SELECT 1 FROM payment_fees WHERE balance_transaction_reference = $1 AND fee IS NOT NULL`,
-      [transactionId],
-    );
+    const [known] = await this.dataSource.query(FEE_KNOWN_SQL, [transactionId]);
     if (known) return null;
     const labels = { processor: row.processor as string };
     try {
@@ -282,11 +292,8 @@ export class WebhookApplicationService implements WebhookApplier {
     match: PaymentMatch,
   ): Promise<PaymentView | 'unknown' | string> {
     if (match.processorReference) {
-      const [row] = await tx.query(
-        `SELECT id FROM payments WHERE processor = $1 AND processor_reference = $2`,
-        [processor, match.processorReference],
-      );
-      if (row) return (await lockPayment(tx, row.id)) ?? 'unknown';
+      const id = await paymentIdOfReference(tx, processor, match.processorReference);
+      if (id) return (await lockPayment(tx, id)) ?? 'unknown';
     }
     if (!match.paymentId) return 'unknown';
     const payment = await lockPayment(tx, match.paymentId);
@@ -336,10 +343,7 @@ export class WebhookApplicationService implements WebhookApplier {
   ): Promise<OutboxMessage[] | 'unknown' | string> {
     const refundId = await this.findRefundId(tx, processor, effect);
     if (!refundId) return 'unknown';
-    const [{ payment_id: paymentId }] = await tx.query(
-      `SELECT payment_id FROM refunds WHERE id = $1`,
-      [refundId],
-    );
+    const [{ payment_id: paymentId }] = await tx.query(PAYMENT_OF_REFUND_SQL, [refundId]);
     // Payment before refund, the order the worker locks them in.
     const payment = (await lockPayment(tx, paymentId)) as PaymentView;
     const refund = (await lockRefund(tx, refundId)) as RefundView;
@@ -406,19 +410,11 @@ export class WebhookApplicationService implements WebhookApplier {
     effect: RefundEffect,
   ): Promise<string | null> {
     if (effect.processorReference) {
-      const [row] = await tx.query(
-        `SELECT r.id FROM refunds r JOIN payments p ON p.id = r.payment_id
-         WHERE r.processor_reference = $1 AND p.processor = $2`,
-        [effect.processorReference, processor],
-      );
+      const [row] = await tx.query(REFUND_BY_REFERENCE_SQL, [effect.processorReference, processor]);
       if (row) return row.id;
     }
     if (!effect.refundId) return null;
-    const [row] = await tx.query(
-      `SELECT r.id, r.processor_reference FROM refunds r JOIN payments p ON p.id = r.payment_id
-       WHERE r.id = $1 AND p.processor = $2`,
-      [effect.refundId, processor],
-    );
+    const [row] = await tx.query(REFUND_BY_ID_SQL, [effect.refundId, processor]);
     if (!row) return null;
     // Our id names it, but the processor already gave it another reference: not this one.
     if (
