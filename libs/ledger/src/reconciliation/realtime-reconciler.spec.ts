@@ -12,7 +12,7 @@ const sale = (paymentId: string) =>
     amount: 100,
   }) as unknown as LedgerEvent;
 
-const quietLogger = { error: jest.fn() } as never;
+const quietLogger = { error: jest.fn(), warn: jest.fn() } as never;
 
 describe('RealtimeReconciler', () => {
   it('runs one pass at a time and merges what batches touch meanwhile into one next pass', async () => {
@@ -75,11 +75,15 @@ describe('RealtimeReconciler', () => {
         return { counts: {}, opened: 0, updated: 0, resolved: 0 };
       },
     } as unknown as ReconciliationEngine;
-    const reconciler = new RealtimeReconciler(engine, quietLogger);
+    const logger = { error: jest.fn(), warn: jest.fn() };
+    const reconciler = new RealtimeReconciler(engine, logger as never);
     reconciler.afterBatch([sale('pay_1')]);
     await reconciler.settled();
-    // lock timeout: pay_1 again; then a non-lock error: dropped (the batch run catches up)
+    // lock timeout: pay_1 again (a warning); then a non-lock error: dropped (an error; the
+    // batch run catches up)
     expect(calls).toEqual([['pay_1'], ['pay_1']]);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledTimes(1);
     reconciler.afterBatch([sale('pay_2')]);
     await reconciler.settled();
     expect(calls).toEqual([['pay_1'], ['pay_1'], ['pay_2']]);
