@@ -107,7 +107,10 @@ describe('webhook application (real Postgres)', () => {
       `SELECT payload FROM outbox WHERE payload->>'webhookEventId' = $1`,
       [first.id],
     );
-    expect(commands).toEqual([{ payload: { v: 1, type: 'webhook', webhookEventId: first.id } }]);
+    // an intent still processing names no charge whose fee is unknown: no lookup needed
+    expect(commands).toEqual([
+      { payload: { v: 1, type: 'webhook', webhookEventId: first.id, feeLookup: false } },
+    ]);
   });
 
   it('the same event applied 10 times concurrently: one transition, one outbox event', async () => {

@@ -230,6 +230,10 @@ describe('disputes, payouts and fees from webhooks (real Postgres)', () => {
     const po = testStripeId('po');
     const from = mark();
     await deliver(stripeEventOf('payout.paid', stripePayout({ id: po })));
+    const [command] = (await ds.query(
+      `SELECT payload FROM outbox WHERE subject LIKE '%.payments.cmd.webhook' ORDER BY id DESC LIMIT 1`,
+    )) as { payload: { feeLookup?: boolean } }[];
+    expect(command.payload.feeLookup).toBe(false); // a payout never needs a charge's fee
     await deliver(stripeEventOf('payout.paid', stripePayout({ id: po })));
     await deliver(
       stripeEventOf(
@@ -338,6 +342,21 @@ describe('disputes, payouts and fees from webhooks (real Postgres)', () => {
     // Known now: a later event does not ask again.
     await deliverTo(stripeEventOf('charge.updated', charge));
     expect(asked).toEqual([`stripe:${txn}`, `stripe:${txn}`, `stripe:${txn}`]);
+    // The intake told the worker which events may need the lookup: this charge (transaction
+    // id, no fee) may; an event that says no is applied without the pre-read or the question.
+    const commands = (await ds.query(
+      `SELECT payload FROM outbox WHERE subject LIKE '%.payments.cmd.webhook' ORDER BY id DESC LIMIT 1`,
+    )) as { payload: { feeLookup?: boolean } }[];
+    expect(commands[0].payload.feeLookup).toBe(true);
+    answer = 'fail';
+    const { id: told } = await intake.receive(
+      'stripe',
+      Buffer.from(JSON.stringify(stripeEventOf('charge.updated', charge))),
+      'trusted',
+    );
+    await looking.apply(told, { feeLookup: false });
+    expect((await webhookRow(told)).status).toBe('applied');
+    expect(asked).toHaveLength(3);
     const events = await eventsSince(from);
     expect(events.map((e) => e.subject)).toEqual(['unused.payments.evt.fee_recorded']);
     expect(events[0].payload).toMatchObject({

@@ -37,7 +37,13 @@ export const paymentCommandSchema = z.discriminatedUnion('type', [
   }),
   z.object({ v: z.literal(1), type: z.literal('sync'), paymentId: id('pay') }),
   // Apply a stored, verified processor webhook (the row holds the event; `evt_` is our id).
-  z.object({ v: z.literal(1), type: z.literal('webhook'), webhookEventId: id('evt') }),
+  // `feeLookup`: false when applying it needs no fee from the processor (absent: unknown).
+  z.object({
+    v: z.literal(1),
+    type: z.literal('webhook'),
+    webhookEventId: id('evt'),
+    feeLookup: z.boolean().optional(),
+  }),
 ]);
 export type PaymentCommand = z.infer<typeof paymentCommandSchema>;
 export type PaymentCommandOf<T extends CommandType> = Extract<PaymentCommand, { type: T }>;

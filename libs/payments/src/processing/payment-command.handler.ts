@@ -125,7 +125,7 @@ export class PaymentCommandHandler {
         return this.sync(command.paymentId, delivery);
       case 'webhook':
         if (!this.webhooks) throw new Error('no webhook application service is wired');
-        return this.webhooks.apply(command.webhookEventId);
+        return this.webhooks.apply(command.webhookEventId, { feeLookup: command.feeLookup });
     }
   }
 

@@ -12,10 +12,9 @@ import { feeOf, paymentIdOfReference, recordChargeFact } from './charge-fee.stor
 import { BalanceTransactionLookup, feeToLearn, withLearnedFee } from './learned-fee';
 import { applyDispute } from './dispute-application';
 import { applyPayout } from './payout-application';
-import { simulatorWebhookEffect } from './simulator-webhook-effect';
-import { stripeWebhookEffect } from './stripe-webhook-effect';
 import { WEBHOOK_EVENT_COLUMNS, WebhookEventView, toWebhookEventView } from './webhook-event';
 import { Outcome, applied, ignored, orphan } from './webhook-outcome';
+import { webhookEffectOf } from './webhook-effect-of';
 import {
   ChargeEffect,
   PaymentEffect,
@@ -23,7 +22,6 @@ import {
   RefundEffect,
   RefundsEffect,
   WebhookEffect,
-  ignore,
 } from './webhook-effect';
 
 const FEE_KNOWN_SQL = preparedSql(
@@ -40,8 +38,14 @@ const REFUND_BY_ID_SQL = preparedSql(
 );
 
 /** Applies a stored webhook (the `webhook` command of the worker). */
+/** What the intake already knew of a stored webhook (optional: older commands carry none). */
+export interface WebhookHints {
+  /** false: applying it needs no fee from the processor, so the fee pre-read is skipped. */
+  readonly feeLookup?: boolean;
+}
+
 export interface WebhookApplier {
-  apply(webhookEventId: string): Promise<void>;
+  apply(webhookEventId: string, hints?: WebhookHints): Promise<void>;
 }
 
 const REFUND_BEFORE_PAYMENT_RETRY_MS = 2000;
@@ -59,14 +63,6 @@ const RECORD_OUTCOME_SQL = preparedSql(
      applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
    WHERE id = $1 RETURNING applied_at`,
 );
-
-type EffectMapper = (type: string, payload: unknown) => WebhookEffect;
-
-/** One mapping per processor; events of others are kept but ignored. */
-const EFFECT_MAPPERS: Readonly<Record<string, EffectMapper>> = {
-  stripe: stripeWebhookEffect,
-  simulator: simulatorWebhookEffect,
-};
 
 const EVENT_OF_STATUS: Readonly<Record<PaymentStatus, EventType | null>> = {
   PENDING: null,
@@ -94,9 +90,9 @@ export class WebhookApplicationService implements WebhookApplier {
     private readonly lookupBalanceTransaction?: BalanceTransactionLookup,
   ) {}
 
-  async apply(webhookEventId: string): Promise<void> {
+  async apply(webhookEventId: string, hints: WebhookHints = {}): Promise<void> {
     let result: { event: WebhookEventView; outcome: Outcome; appliedAt: Date | null } | null;
-    const learned = await this.learnFee(webhookEventId);
+    const learned = hints.feeLookup === false ? null : await this.learnFee(webhookEventId);
     try {
       result = await this.dataSource.transaction((tx) =>
         this.applyLocked(tx, webhookEventId, learned),
@@ -135,7 +131,7 @@ export class WebhookApplicationService implements WebhookApplier {
     if (!this.lookupBalanceTransaction) return null;
     const [row] = await this.dataSource.query(UNAPPLIED_EVENT_SQL, [id]);
     if (!row) return null;
-    const transactionId = feeToLearn(this.effectOf(row.processor, row.type, row.payload));
+    const transactionId = feeToLearn(webhookEffectOf(row.processor, row.type, row.payload));
     if (!transactionId) return null;
     const [known] = await this.dataSource.query(FEE_KNOWN_SQL, [transactionId]);
     if (known) return null;
@@ -154,11 +150,6 @@ export class WebhookApplicationService implements WebhookApplier {
     }
   }
 
-  private effectOf(processor: string, type: string, payload: unknown): WebhookEffect {
-    const mapper = EFFECT_MAPPERS[processor];
-    return mapper ? mapper(type, payload) : ignore(`no mapping for ${processor}`);
-  }
-
   private async applyLocked(
     tx: EntityManager,
     id: string,
@@ -171,7 +162,7 @@ export class WebhookApplicationService implements WebhookApplier {
     }
     const event = toWebhookEventView(row);
     if (event.status === 'applied') return null;
-    const mapped = this.effectOf(event.processor, event.type, event.payload);
+    const mapped = webhookEffectOf(event.processor, event.type, event.payload);
     const effect = learned ? withLearnedFee(mapped, learned) : mapped;
     const outcome = await this.applyEffect(tx, event, effect);
     // A statement whose top level is an UPDATE answers [rows, count] through TypeORM.

@@ -4,6 +4,7 @@ import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../.
 import { Logger, Metrics } from '../../../observability/src';
 import { preparedSql } from '../../../persistence/src';
 import { ProcessorRouter } from '../routing/processor-router';
+import { mayNeedFeeLookup } from './webhook-effect-of';
 
 /** Why a webhook was refused: stored nowhere, answered 400. */
 export type WebhookRejectionReason =
@@ -124,7 +125,12 @@ export class WebhookIntakeService {
    */
   private async store(processor: string, event: ParsedWebhook): Promise<WebhookReceipt> {
     const id = newId('evt');
-    const command: PaymentCommand = { v: 1, type: 'webhook', webhookEventId: id };
+    const command: PaymentCommand = {
+      v: 1,
+      type: 'webhook',
+      webhookEventId: id,
+      feeLookup: mayNeedFeeLookup(processor, event.type, event.payload),
+    };
     const inserted = (await this.dataSource.query(STORE_WEBHOOK_SQL, [
       id,
       processor,
