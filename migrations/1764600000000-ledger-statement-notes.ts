@@ -27,10 +27,7 @@ export class LedgerStatementNotes1764600000000 implements MigrationInterface {
   name = 'LedgerStatementNotes1764600000000';
 
   async up(db: QueryRunner): Promise<void> {
-    for (const table of ['journal_entries', 'journal_lines']) {
-      await db.query(`DROP TRIGGER ${table}_note_checks ON ${table}`);
-    }
-    await db.query(`DROP TRIGGER ledger_entries_balanced ON ledger_check_marks`);
+    await dropCheckTriggers(db);
     await db.query(`DROP FUNCTION ledger_check_noted_entries()`);
     await db.query(`DROP FUNCTION ledger_note_entries()`);
     await db.query(`DROP TABLE ledger_entry_checks`);
@@ -38,16 +35,21 @@ export class LedgerStatementNotes1764600000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['journal_entries', 'journal_lines']) {
-      await db.query(`DROP TRIGGER ${table}_note_checks ON ${table}`);
-    }
-    await db.query(`DROP TRIGGER ledger_entries_balanced ON ledger_check_marks`);
+    await dropCheckTriggers(db);
     await db.query(`DROP FUNCTION ledger_check_statement_notes()`);
     await db.query(`DROP FUNCTION ledger_note_lines()`);
     await db.query(`DROP FUNCTION ledger_note_entries()`);
     await db.query(`DROP TABLE ledger_entry_checks`);
     await createPerEntryNotes(db);
   }
+}
+
+/** The noting triggers on the journal and the commit-time check (same names in both versions). */
+async function dropCheckTriggers(db: QueryRunner): Promise<void> {
+  for (const table of ['journal_entries', 'journal_lines']) {
+    await db.query(`DROP TRIGGER ${table}_note_checks ON ${table}`);
+  }
+  await db.query(`DROP TRIGGER ledger_entries_balanced ON ledger_check_marks`);
 }
 
 async function createStatementNotes(db: QueryRunner): Promise<void> {

@@ -300,6 +300,27 @@ async function clearAll(): Promise<void> {
   );
 }
 
+/** Items, exceptions and their audit only (runs and facts stay). */
+async function clearItems(): Promise<void> {
+  await db.dataSource.query(
+    `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items`,
+  );
+}
+
+/** A snapshot with exception ids replaced by a marker (ids differ from run to run). */
+function stripExceptionIds(rows: unknown[]): unknown[] {
+  return (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
+    ...rest,
+    exception: exception ? 'rex' : null,
+  }));
+}
+
+/** The processor's charge transaction of `c`, created on another day than the payment. */
+async function chargeTransactionOn(c: Charge, day: number): Promise<void> {
+  const transaction = bt(c, { amount: c.amount, fee: feeOf(c.amount), sourceReference: c.charge });
+  await ingest.ingest(c.processor, [{ ...transaction, createdAt: at(day) }], 'pull');
+}
+
 describe('seeded scenarios with known answers', () => {
   let clean: Charge[];
   let fee: Charge;
@@ -571,10 +592,6 @@ describe('runs', () => {
       });
       if (day % 2 === 0) await seedRefund(c, 100 + day, day !== 6);
     }
-    const clearItems = () =>
-      db.dataSource.query(
-        `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items`,
-      );
     await clearItems();
     const single = await runs.reconcilePeriod({
       ...OCT,
@@ -586,11 +603,6 @@ describe('runs', () => {
     expect(single.counts.matched.count).toBeGreaterThan(0);
     expect(single.counts.missing_in_ledger.count).toBeGreaterThan(0);
     expect(single.counts.duplicate.count).toBe(1);
-    const strip = (rows: unknown[]) =>
-      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
-        ...rest,
-        exception: exception ? 'rex' : null,
-      }));
     for (const concurrency of [2, 5]) {
       await clearItems();
       const sharded = await runs.reconcilePeriod({
@@ -599,47 +611,20 @@ describe('runs', () => {
         concurrency,
       });
       expect(sharded.counts).toEqual(single.counts);
-      expect(strip(await snapshot())).toEqual(strip(expected));
+      expect(stripExceptionIds(await snapshot())).toEqual(stripExceptionIds(expected));
     }
   });
 
   it('daily windows find transactions outside them by scan and by references alike, as one window does', async () => {
     await clearAll();
     const late = await seedCharge({ day: 5, amount: 5005, bts: 0 });
-    await ingest.ingest(
-      'stripe',
-      [
-        {
-          ...bt(late, { amount: 5005, fee: feeOf(5005), sourceReference: late.charge }),
-          createdAt: at(8),
-        },
-      ],
-      'pull',
-    );
+    await chargeTransactionOn(late, 8);
     const early = await seedCharge({ day: 12, amount: 1212, bts: 0 });
-    await ingest.ingest(
-      'stripe',
-      [
-        {
-          ...bt(early, { amount: 1212, fee: feeOf(1212), sourceReference: early.charge }),
-          createdAt: at(11),
-        },
-      ],
-      'pull',
-    );
+    await chargeTransactionOn(early, 11);
     const refunded = await seedCharge({ day: 3, amount: 3003 });
     await seedRefund(refunded, 303);
     const twice = await seedCharge({ day: 14, amount: 1414 });
-    await ingest.ingest(
-      'stripe',
-      [
-        {
-          ...bt(twice, { amount: 1414, fee: feeOf(1414), sourceReference: twice.charge }),
-          createdAt: at(20),
-        },
-      ],
-      'pull',
-    );
+    await chargeTransactionOn(twice, 20);
     const orphan = { processor: 'stripe', currency: 'USD', day: 2 };
     await ingest.ingest(
       'stripe',
@@ -649,10 +634,6 @@ describe('runs', () => {
       ],
       'webhook',
     );
-    const clearItems = () =>
-      db.dataSource.query(
-        `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items, reconciliation_runs`,
-      );
     await clearItems();
     const whole = await runs.reconcilePeriod({ ...OCT, windowMs: 31 * 86_400_000 });
     const expected = await snapshot();
@@ -664,11 +645,6 @@ describe('runs', () => {
       balance_transaction_count: 2,
       processor_amount: 1221,
     });
-    const strip = (rows: unknown[]) =>
-      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
-        ...rest,
-        exception: exception ? 'rex' : null,
-      }));
     for (const outsideWindowLookup of ['scan', 'references', 'auto'] as const) {
       await clearItems();
       const daily = new ReconciliationRuns(
@@ -678,7 +654,7 @@ describe('runs', () => {
       const result = await daily.reconcilePeriod({ ...OCT, concurrency: 2 });
       expect(result.windows).toBe(31);
       expect(result.counts).toEqual(whole.counts);
-      expect(strip(await snapshot())).toEqual(strip(expected));
+      expect(stripExceptionIds(await snapshot())).toEqual(stripExceptionIds(expected));
     }
   });
 
@@ -687,10 +663,6 @@ describe('runs', () => {
     for (let day = 1; day <= 8; day += 1) {
       await seedCharge({ day, amount: 4000 + day, ledger: day % 3 !== 0 });
     }
-    const clearItems = () =>
-      db.dataSource.query(
-        `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items`,
-      );
     await clearItems();
     const alone = await runs.reconcilePeriod({ ...OCT, concurrency: 1 });
     const expected = await snapshot();
@@ -709,12 +681,7 @@ describe('runs', () => {
     )) as { items: number; keys: number; open: number }[];
     expect(row.items).toBe(row.keys);
     expect(row.open).toBeGreaterThanOrEqual(2);
-    const strip = (rows: unknown[]) =>
-      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
-        ...rest,
-        exception: exception ? 'rex' : null,
-      }));
-    expect(strip(await snapshot())).toEqual(strip(expected));
+    expect(stripExceptionIds(await snapshot())).toEqual(stripExceptionIds(expected));
   });
 
   it('an interrupted run resumed gives the same items, exceptions and counts as an uninterrupted one', async () => {
@@ -729,9 +696,7 @@ describe('runs', () => {
     }
     const whole = await runs.reconcilePeriod({ ...OCT });
     const expected = await snapshot();
-    await db.dataSource.query(
-      `TRUNCATE reconciliation_exception_audit, reconciliation_exceptions, reconciliation_items`,
-    );
+    await clearItems();
     let windows = 0;
     await expect(
       runs.reconcilePeriod({
@@ -749,12 +714,7 @@ describe('runs', () => {
     expect(failed.next_from.toISOString()).toBe('2026-10-10T00:00:00.000Z');
     const resumed = await runs.resumeRun(String(failed.id));
     expect(resumed.counts).toEqual(whole.counts);
-    const strip = (rows: unknown[]) =>
-      (rows as Record<string, unknown>[]).map(({ exception, ...rest }) => ({
-        ...rest,
-        exception: exception ? 'rex' : null,
-      }));
-    expect(strip(await snapshot())).toEqual(strip(expected));
+    expect(stripExceptionIds(await snapshot())).toEqual(stripExceptionIds(expected));
     await expect(runs.resumeRun(String(failed.id))).rejects.toThrow(/already completed/);
   });
 });

@@ -40,6 +40,22 @@ const REFS = `
   SELECT id, kind, processor, anchor FROM rc_anchor WHERE kind = 'payout'`;
 
 /**
+ * The processor side per anchor (`rc_bt`'s columns) from a CTE `per_source` of per-(anchor id,
+ * source) aggregates: the number of sources tells a refund duplicated at the processor from
+ * two refunds. Shared by real-time passes (below) and batch windows (window-sql.ts).
+ */
+export const BT_PER_ANCHOR = `
+  SELECT id,
+         sum(n)::int AS n, count(*)::int AS n_sources,
+         sum(amount)::bigint AS amount, sum(fee)::bigint AS fee,
+         sum(sum_abs)::bigint AS sum_abs, max(max_abs)::bigint AS max_abs,
+         min(currency) AS currency, max(currency_max) AS currency_max,
+         min(first_at) AS first_at, max(last_at) AS last_at,
+         min(source_reference) AS source
+    FROM per_source
+   GROUP BY id`;
+
+/**
  * The processor side per anchor: its balance transactions of the anchor's kind, aggregated per
  * source and then per anchor (the number of sources tells a refund duplicated at the processor
  * from two refunds). The kind test is a FILTER, not a WHERE: as a WHERE, the planner guessed
@@ -63,17 +79,9 @@ const BALANCE_TRANSACTIONS = `
         ON b.processor = r.processor AND b.source_reference = r.reference
       CROSS JOIN LATERAL (SELECT ${BT_KIND('b')} AS kind) k
      GROUP BY r.id, b.source_reference
+    HAVING count(*) FILTER (WHERE k.kind = r.kind) > 0
   )
-  SELECT id,
-         sum(n)::int AS n, count(*)::int AS n_sources,
-         sum(amount)::bigint AS amount, sum(fee)::bigint AS fee,
-         sum(sum_abs)::bigint AS sum_abs, max(max_abs)::bigint AS max_abs,
-         min(currency) AS currency, max(currency_max) AS currency_max,
-         min(first_at) AS first_at, max(last_at) AS last_at,
-         min(source_reference) AS source
-    FROM per_source
-   WHERE n > 0
-   GROUP BY id`;
+  ${BT_PER_ANCHOR}`;
 
 /** A payout's own view: the net of the balance transactions it paid out. */
 const PAYOUT_LINKS = `

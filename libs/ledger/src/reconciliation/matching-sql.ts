@@ -25,6 +25,33 @@ export const BT_KIND = (b: string) => `
 export const inShard = (key: string, count: string, index: string) =>
   `(${count}::int = 1 OR (hashtext(${key}) & 2147483647) % ${count}::int = ${index}::int)`;
 
+/**
+ * Joins that map each balance transaction `b` to what it belongs to on our side, with its kind
+ * as `k.kind`: a charge by the payment's intent or charge id, a refund by the refund's processor
+ * reference (in the relation `refunds` given, aliased `r`), a dispute by its processor id.
+ */
+export const btAnchorJoins = (refunds: string) => `
+  CROSS JOIN LATERAL (SELECT ${BT_KIND('b')} AS kind) k
+  LEFT JOIN payments p
+    ON k.kind = 'charge' AND p.processor = b.processor AND p.processor_reference = b.source_reference
+  LEFT JOIN payment_fees pf
+    ON k.kind = 'charge' AND pf.processor = b.processor AND pf.charge_reference = b.source_reference
+  LEFT JOIN ${refunds} r ON k.kind = 'refund' AND r.processor_reference = b.source_reference
+  LEFT JOIN disputes d
+    ON k.kind = 'dispute' AND d.processor = b.processor AND d.processor_reference = b.source_reference`;
+
+/**
+ * The anchor of a balance transaction mapped by `btAnchorJoins` (kind 'other' excluded by the
+ * caller): our payment or dispute, a payout's own id, or `src:<source>` when nothing knows it.
+ */
+export const BT_ANCHOR = `
+  coalesce(CASE k.kind
+    WHEN 'charge' THEN coalesce(pf.payment_id, p.id)
+    WHEN 'refund' THEN r.payment_id
+    WHEN 'dispute' THEN d.id
+    WHEN 'payout' THEN b.source_reference
+  END, 'src:' || b.source_reference)`;
+
 export const CREATE_ANCHORS = `
   CREATE TEMP TABLE rc_anchor (
     id int GENERATED ALWAYS AS IDENTITY,
@@ -45,22 +72,9 @@ export const SOURCE_ANCHORS = `
     UNION ALL
     SELECT 'dispute', d.processor, d.id FROM disputes d WHERE d.payment_id = ANY($1::text[])
     UNION ALL
-    SELECT k.kind, b.processor,
-      CASE k.kind
-        WHEN 'charge' THEN coalesce(pf.payment_id, p.id, 'src:' || b.source_reference)
-        WHEN 'refund' THEN coalesce(r.payment_id, 'src:' || b.source_reference)
-        WHEN 'dispute' THEN coalesce(d.id, 'src:' || b.source_reference)
-        ELSE b.source_reference
-      END
+    SELECT k.kind, b.processor, ${BT_ANCHOR}
       FROM processor_balance_transactions b
-      CROSS JOIN LATERAL (SELECT ${BT_KIND('b')} AS kind) k
-      LEFT JOIN payments p
-        ON k.kind = 'charge' AND p.processor = b.processor AND p.processor_reference = b.source_reference
-      LEFT JOIN payment_fees pf
-        ON k.kind = 'charge' AND pf.processor = b.processor AND pf.charge_reference = b.source_reference
-      LEFT JOIN refunds r ON k.kind = 'refund' AND r.processor_reference = b.source_reference
-      LEFT JOIN disputes d
-        ON k.kind = 'dispute' AND d.processor = b.processor AND d.processor_reference = b.source_reference
+      ${btAnchorJoins('refunds')}
      WHERE b.processor = $2 AND b.source_reference = ANY($3::text[]) AND k.kind <> 'other'
     UNION ALL
     SELECT 'payout', b.processor, b.payout_reference FROM processor_balance_transactions b

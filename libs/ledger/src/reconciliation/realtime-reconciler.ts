@@ -110,12 +110,7 @@ export class RealtimeReconciler {
     if (touched.paymentIds.length === 0 && touched.payouts.size === 0 && transactions.size === 0) {
       return;
     }
-    for (const id of touched.paymentIds) this.pending.paymentIds.add(id);
-    for (const [processor, references] of touched.payouts) {
-      const set = this.pending.payouts.get(processor) ?? new Set<string>();
-      for (const reference of references) set.add(reference);
-      this.pending.payouts.set(processor, set);
-    }
+    this.note(touched.paymentIds, touched.payouts);
     for (const [processor, list] of transactions) {
       this.pending.transactions.set(processor, [
         ...(this.pending.transactions.get(processor) ?? []),
@@ -146,7 +141,8 @@ export class RealtimeReconciler {
         paymentIds: [...work.paymentIds],
         payouts: new Map([...work.payouts].map(([p, refs]) => [p, [...refs]])),
       });
-      if (retry) this.requeue(work);
+      // Work of a pass that lost a lock race joins the next pass (store() is not repeated).
+      if (retry) this.note(work.paymentIds, work.payouts);
     }
     this.running = null;
   }
@@ -165,10 +161,10 @@ export class RealtimeReconciler {
     }
   }
 
-  /** Work of a pass that lost a lock race joins the next pass (store() is not repeated). */
-  private requeue(work: PendingWork): void {
-    for (const id of work.paymentIds) this.pending.paymentIds.add(id);
-    for (const [processor, references] of work.payouts) {
+  /** Payments and payouts for the next pass (sets: each once, however often touched). */
+  private note(paymentIds: Iterable<string>, payouts: ReadonlyMap<string, Iterable<string>>): void {
+    for (const id of paymentIds) this.pending.paymentIds.add(id);
+    for (const [processor, references] of payouts) {
       const set = this.pending.payouts.get(processor) ?? new Set<string>();
       for (const reference of references) set.add(reference);
       this.pending.payouts.set(processor, set);

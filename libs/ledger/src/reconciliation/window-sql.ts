@@ -8,37 +8,24 @@
  * Parameters of every statement here: $1 from, $2 to (the window [from, to)), $3 processor or
  * null, $4 shards, $5 shard (as `inShard`).
  */
-import { BT_KIND, inShard } from './matching-sql';
+import { BT_PER_ANCHOR } from './compute-sql';
+import { BT_ANCHOR, BT_KIND, btAnchorJoins, inShard } from './matching-sql';
 
 /** Dispute statuses in which the processor has withdrawn (or returned) the disputed amount. */
 const CHARGEBACK = `('NEEDS_RESPONSE', 'UNDER_REVIEW', 'LOST', 'WON')`;
 
 /**
  * Balance transactions whose `created_at` satisfies `timeTest`, each with the anchor it belongs
- * to on our side (`src:<source>` when nothing knows it). Transactions without a source name no
- * item and are left out. Refund references are made distinct first: two refund rows of one
- * payment sharing a processor reference must not count its transaction twice.
+ * to on our side (`BT_ANCHOR`). Transactions without a source name no item and are left out.
+ * Refund references are made distinct first: two refund rows of one payment sharing a processor
+ * reference must not count its transaction twice.
  */
 const mappedBalanceTransactions = (timeTest: string) => `
-  SELECT k.kind, b.processor,
-    coalesce(CASE k.kind
-      WHEN 'charge' THEN coalesce(pf.payment_id, p.id)
-      WHEN 'refund' THEN r.payment_id
-      WHEN 'dispute' THEN d.id
-      WHEN 'payout' THEN b.source_reference
-    END, 'src:' || b.source_reference) AS anchor,
+  SELECT k.kind, b.processor, ${BT_ANCHOR} AS anchor,
     b.source_reference, b.amount, b.fee, b.currency, b.created_at
   FROM processor_balance_transactions b
-  CROSS JOIN LATERAL (SELECT ${BT_KIND('b')} AS kind) k
-  LEFT JOIN payments p
-    ON k.kind = 'charge' AND p.processor = b.processor AND p.processor_reference = b.source_reference
-  LEFT JOIN payment_fees pf
-    ON k.kind = 'charge' AND pf.processor = b.processor AND pf.charge_reference = b.source_reference
-  LEFT JOIN (SELECT DISTINCT processor_reference, payment_id FROM refunds
-              WHERE processor_reference IS NOT NULL) r
-    ON k.kind = 'refund' AND r.processor_reference = b.source_reference
-  LEFT JOIN disputes d
-    ON k.kind = 'dispute' AND d.processor = b.processor AND d.processor_reference = b.source_reference
+  ${btAnchorJoins(`(SELECT DISTINCT processor_reference, payment_id FROM refunds
+              WHERE processor_reference IS NOT NULL)`)}
   WHERE ${timeTest} AND ($3::text IS NULL OR b.processor = $3)
     AND k.kind <> 'other' AND b.source_reference IS NOT NULL`;
 
@@ -128,18 +115,6 @@ export const OUTSIDE_BY_REFERENCES = `
    WHERE (m.created_at < $1 OR m.created_at >= $2) AND ${BT_KIND('m')} = r.kind
    GROUP BY r.id, m.source_reference`;
 
-/** The processor side per anchor from per-source rows `per_source` (id, source_reference, …). */
-const PER_ANCHOR = `
-  SELECT id,
-         sum(n)::int AS n, count(*)::int AS n_sources,
-         sum(amount)::bigint AS amount, sum(fee)::bigint AS fee,
-         sum(sum_abs)::bigint AS sum_abs, max(max_abs)::bigint AS max_abs,
-         min(currency) AS currency, max(currency_max) AS currency_max,
-         min(first_at) AS first_at, max(last_at) AS last_at,
-         min(source_reference) AS source
-    FROM per_source
-   GROUP BY id`;
-
 /** The window's per-source rows (`rc_map`) of the shard's anchors, with the anchor's id. */
 const WINDOW_PER_SOURCE = `
   SELECT a.id, m.source_reference, m.n, m.amount, m.fee, m.sum_abs, m.max_abs, m.currency,
@@ -154,7 +129,7 @@ const WINDOW_PER_SOURCE = `
 export const WINDOW_BALANCE_TRANSACTIONS_INSIDE = `
   CREATE TEMP TABLE rc_bt ON COMMIT DROP AS
   WITH per_source AS (${WINDOW_PER_SOURCE})
-  ${PER_ANCHOR}`;
+  ${BT_PER_ANCHOR}`;
 
 /**
  * The same when some have (`rc_outside`): the window's and the outside per-source rows merged
@@ -169,4 +144,4 @@ export const WINDOW_BALANCE_TRANSACTIONS = `
       FROM (${WINDOW_PER_SOURCE} UNION ALL SELECT * FROM rc_outside) s
      GROUP BY id, source_reference
   )
-  ${PER_ANCHOR}`;
+  ${BT_PER_ANCHOR}`;

@@ -21,9 +21,7 @@ const LOCK_DISPUTE_SQL = preparedSql(
   `SELECT ${DISPUTE_COLUMNS} FROM disputes
      WHERE processor = $1 AND processor_reference = $2 FOR UPDATE`,
 );
-const PAYMENT_OF_PROCESSOR_SQL = preparedSql(
-  `SELECT id FROM payments WHERE id = $1 AND processor = $2`,
-);
+const PAYMENT_BY_ID_SQL = preparedSql(`SELECT id FROM payments WHERE id = $1 AND processor = $2`);
 const INSERT_DISPUTE_SQL = preparedSql(
   `INSERT INTO disputes (id, processor, processor_reference, payment_id, amount, currency,
        status, reason, evidence_due_by, last_event_at)
@@ -98,7 +96,7 @@ async function disputedPaymentId(
     if (id) return id;
   }
   if (!effect.match.paymentId) return null;
-  const [row] = await tx.query(PAYMENT_OF_PROCESSOR_SQL, [effect.match.paymentId, processor]);
+  const [row] = await tx.query(PAYMENT_BY_ID_SQL, [effect.match.paymentId, processor]);
   return row?.id ?? null;
 }
 
