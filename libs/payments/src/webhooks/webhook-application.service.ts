@@ -3,7 +3,7 @@ import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
 import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, outboxArrays, outboxInsertSql } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { preparedSql } from '../../../persistence/src';
+import { BatchResult, GroupCommit, oneByOne, preparedSql } from '../../../persistence/src';
 import { KnownFee, paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView, RefundView } from '../payment.view';
@@ -53,16 +53,30 @@ const REFUND_BEFORE_PAYMENT_RETRY_MS = 2000;
 const UNAPPLIED_EVENT_SQL = preparedSql(
   `SELECT w.processor, w.type, w.payload FROM webhook_events w WHERE w.id = $1 AND w.status <> 'applied'`,
 );
-const LOCK_EVENT_SQL = preparedSql(
-  `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`,
+/** The events of a batch, locked in id order (two batches never wait on each other's events). */
+const LOCK_EVENTS_SQL = preparedSql(
+  `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
 );
-/** The event's outcome and the outbox messages it produced, in one statement. */
-const RECORD_OUTCOME_SQL = preparedSql(
-  `WITH queued AS (${outboxInsertSql(4)})
-   UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1,
-     applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END
-   WHERE id = $1 RETURNING applied_at`,
+/** The outcomes of a batch's events and the outbox messages they produced, in one statement. */
+const RECORD_OUTCOMES_SQL = preparedSql(
+  `WITH queued AS (${outboxInsertSql(4)}),
+   outcome AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, status, reason))
+   UPDATE webhook_events w SET status = o.status, last_error = o.reason, attempts = w.attempts + 1,
+     applied_at = CASE WHEN o.status = 'applied' THEN now() ELSE w.applied_at END
+   FROM outcome o WHERE w.id = o.id RETURNING w.id, w.applied_at`,
 );
+
+/** Events applied in one transaction at most, and such transactions at once at most. */
+const APPLY_BATCH = { maxBatch: 64, maxInFlight: 2 } as const;
+
+/** One event to apply, with the fee learned from the processor beforehand (if any). */
+interface EventToApply {
+  readonly id: string;
+  readonly learned: BalanceTransactionSnapshot | null;
+}
+
+/** What applying one event did (null: nothing to do: unknown, or applied already). */
+type AppliedEvent = { event: WebhookEventView; outcome: Outcome; appliedAt: Date | null } | null;
 
 const EVENT_OF_STATUS: Readonly<Record<PaymentStatus, EventType | null>> = {
   PENDING: null,
@@ -90,13 +104,17 @@ export class WebhookApplicationService implements WebhookApplier {
     private readonly lookupBalanceTransaction?: BalanceTransactionLookup,
   ) {}
 
+  /** Concurrent commands are applied together (group commit): see applyBatch. */
+  private readonly batches = new GroupCommit<EventToApply, AppliedEvent>(
+    (events) => this.applyBatch(events),
+    APPLY_BATCH,
+  );
+
   async apply(webhookEventId: string, hints: WebhookHints = {}): Promise<void> {
-    let result: { event: WebhookEventView; outcome: Outcome; appliedAt: Date | null } | null;
+    let result: AppliedEvent;
     const learned = hints.feeLookup === false ? null : await this.learnFee(webhookEventId);
     try {
-      result = await this.dataSource.transaction((tx) =>
-        this.applyLocked(tx, webhookEventId, learned),
-      );
+      result = await this.batches.submit({ id: webhookEventId, learned });
     } catch (error) {
       await this.recordFailure(webhookEventId, error);
       throw error;
@@ -150,30 +168,74 @@ export class WebhookApplicationService implements WebhookApplier {
     }
   }
 
-  private async applyLocked(
-    tx: EntityManager,
-    id: string,
-    learned: BalanceTransactionSnapshot | null,
-  ) {
-    const [row] = await tx.query(LOCK_EVENT_SQL, [id]);
-    if (!row) {
-      this.logger.warn({ webhookEventId: id }, 'webhook command for an unknown event ignored');
-      return null;
+  /**
+   * Applies a batch of events in ONE transaction: the events locked, each effect in turn, all
+   * outcomes and their outbox messages in one statement. If anything fails (an event to retry
+   * later, a deadlock with another batch), the transaction is rolled back and each event is
+   * applied in a transaction of its own, so one event's failure is only its own.
+   */
+  private async applyBatch(events: readonly EventToApply[]): Promise<BatchResult<AppliedEvent>[]> {
+    const alone = (e: EventToApply) =>
+      this.dataSource.transaction(async (tx) => (await this.applyTogether(tx, [e]))[0]);
+    if (events.length === 1) return oneByOne(events, alone);
+    try {
+      const results = await this.dataSource.transaction((tx) => this.applyTogether(tx, events));
+      return results.map((value) => ({ ok: true, value }));
+    } catch (error) {
+      this.logger.debug(
+        { err: error, events: events.length },
+        'a webhook batch failed as a whole; applying its events one by one',
+      );
+      return oneByOne(events, alone);
     }
-    const event = toWebhookEventView(row);
-    if (event.status === 'applied') return null;
-    const mapped = webhookEffectOf(event.processor, event.type, event.payload);
-    const effect = learned ? withLearnedFee(mapped, learned) : mapped;
-    const outcome = await this.applyEffect(tx, event, effect);
+  }
+
+  private async applyTogether(
+    tx: EntityManager,
+    events: readonly EventToApply[],
+  ): Promise<AppliedEvent[]> {
+    const rows = (await tx.query(LOCK_EVENTS_SQL, [events.map((e) => e.id)])) as Record<
+      string,
+      unknown
+    >[];
+    const locked = new Map(rows.map((row) => [row.id as string, toWebhookEventView(row)]));
+    const done = new Set<string>();
+    type Result = { event: WebhookEventView; outcome: Outcome };
+    const results: Result[] = [];
+    const answers: (Result | null)[] = [];
+    for (const { id, learned } of events) {
+      const event = locked.get(id);
+      if (!event) {
+        this.logger.warn({ webhookEventId: id }, 'webhook command for an unknown event ignored');
+      }
+      if (!event || event.status === 'applied' || done.has(id)) {
+        answers.push(null);
+        continue;
+      }
+      done.add(id);
+      const mapped = webhookEffectOf(event.processor, event.type, event.payload);
+      const effect = learned ? withLearnedFee(mapped, learned) : mapped;
+      const result = { event, outcome: await this.applyEffect(tx, event, effect) };
+      results.push(result);
+      answers.push(result);
+    }
+    const appliedAt = await this.recordOutcomes(tx, results);
+    return answers.map((a) => a && { ...a, appliedAt: appliedAt.get(a.event.id) ?? null });
+  }
+
+  private async recordOutcomes(
+    tx: EntityManager,
+    results: readonly { event: WebhookEventView; outcome: Outcome }[],
+  ): Promise<Map<string, Date | null>> {
+    if (results.length === 0) return new Map();
     // A statement whose top level is an UPDATE answers [rows, count] through TypeORM.
-    const [updated] = await tx.query(RECORD_OUTCOME_SQL, [
-      id,
-      outcome.status,
-      outcome.reason,
-      ...outboxArrays(outcome.messages),
-    ]);
-    const appliedAt = updated[0]?.applied_at ? new Date(updated[0].applied_at) : null;
-    return { event, outcome, appliedAt };
+    const [updated] = (await tx.query(RECORD_OUTCOMES_SQL, [
+      results.map((r) => r.event.id),
+      results.map((r) => r.outcome.status),
+      results.map((r) => r.outcome.reason),
+      ...outboxArrays(results.flatMap((r) => r.outcome.messages)),
+    ])) as [{ id: string; applied_at: Date | string | null }[], number];
+    return new Map(updated.map((row) => [row.id, row.applied_at ? new Date(row.applied_at) : null]));
   }
 
   private applyEffect(

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../../domain/src';
 import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../../contracts/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { preparedSql } from '../../../persistence/src';
+import { BatchResult, GroupCommit, oneByOne, preparedSql } from '../../../persistence/src';
 import { ProcessorRouter } from '../routing/processor-router';
 import { mayNeedFeeLookup } from './webhook-effect-of';
 
@@ -43,19 +43,49 @@ const REASON_PATTERNS: readonly [RegExp, WebhookRejectionReason][] = [
   [/json|unreadable|not a .*event/i, 'malformed'],
 ];
 
-const STORE_WEBHOOK_SQL = preparedSql(
-  `WITH stored AS (
+/**
+ * A batch of events (parallel arrays, one element per event): each stored once (unique processor
+ * + event id; a repeat, also within the batch, stores nothing) with, only if it is new, the
+ * outbox command that applies it. One statement: atomic on its own, one round trip, no
+ * BEGIN/COMMIT. Answers the ids stored.
+ */
+const STORE_WEBHOOKS_SQL = preparedSql(
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                          $6::timestamptz[], $7::text[], $8::text[])
+       AS t(id, processor, processor_event_id, type, payload, occurred_at, outbox_id, command)
+   ), stored AS (
      INSERT INTO webhook_events (id, processor, processor_event_id, type, payload, occurred_at)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+     SELECT id, processor, processor_event_id, type, payload::jsonb, occurred_at FROM input
      ON CONFLICT (processor, processor_event_id) DO NOTHING RETURNING id
    ), queued AS (
-     INSERT INTO outbox (id, subject, payload) SELECT $7, $8, $9::jsonb FROM stored
+     INSERT INTO outbox (id, subject, payload)
+     SELECT i.outbox_id, $9, i.command::jsonb FROM input i JOIN stored s ON s.id = i.id
    )
    SELECT id FROM stored`,
 );
-const STORED_WEBHOOK_SQL = preparedSql(
-  `SELECT id FROM webhook_events WHERE processor = $1 AND processor_event_id = $2`,
+const STORED_WEBHOOKS_SQL = preparedSql(
+  `SELECT w.id, w.processor, w.processor_event_id FROM webhook_events w
+     JOIN unnest($1::text[], $2::text[]) AS t(processor, processor_event_id)
+       ON w.processor = t.processor AND w.processor_event_id = t.processor_event_id`,
 );
+
+/** One verified event on its way to storage, with the ids it will have if it is new. */
+interface EventToStore {
+  readonly processor: string;
+  readonly event: ParsedWebhook;
+  readonly id: string;
+  readonly command: string;
+}
+
+/** Events stored together at most, and store statements running at once at most. */
+const STORE_BATCH = { maxBatch: 200, maxInFlight: 2 } as const;
+
+/** Postgres refused a value of the input (class 22: data exception), not the database. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
+}
 
 /**
  * Webhook intake: verify over the raw bytes with the processor's adapter, store the event once
@@ -71,6 +101,12 @@ export class WebhookIntakeService {
     private readonly logger: Logger,
     private readonly outboxWritten: () => void = () => undefined,
   ) {}
+
+  /** Concurrent receipts are stored together (group commit); see STORE_WEBHOOKS_SQL. */
+  private readonly batches = new GroupCommit<EventToStore, WebhookReceipt>(
+    (events) => this.storeBatch(events),
+    STORE_BATCH,
+  );
 
   async receive(
     processor: string,
@@ -90,8 +126,8 @@ export class WebhookIntakeService {
     try {
       return await this.store(processor, event);
     } catch (error) {
-      // jsonb refuses what JSON allows (e.g. \u0000 in a string): the body's fault, not ours.
-      if ((error as { code?: unknown }).code !== '22P05') throw error;
+      // Postgres refuses what JSON allows (\u0000 in jsonb, a NUL in an id): the body's fault.
+      if (!isDataException(error)) throw error;
       this.metrics.webhookEventsRejected.inc({ processor, reason: 'malformed' });
       throw new WebhookRejected('malformed', 'webhook body holds text Postgres cannot store');
     }
@@ -119,10 +155,6 @@ export class WebhookIntakeService {
     return event;
   }
 
-  /**
-   * ONE statement (atomic on its own, one round trip, no BEGIN/COMMIT): the event row and, only
-   * if it is new, the outbox command that applies it. A repeat finds the stored id instead.
-   */
   private async store(processor: string, event: ParsedWebhook): Promise<WebhookReceipt> {
     const id = newId('evt');
     const command: PaymentCommand = {
@@ -131,29 +163,63 @@ export class WebhookIntakeService {
       webhookEventId: id,
       feeLookup: mayNeedFeeLookup(processor, event.type, event.payload),
     };
-    const inserted = (await this.dataSource.query(STORE_WEBHOOK_SQL, [
-      id,
+    const receipt = await this.batches.submit({
       processor,
-      event.eventId,
-      event.type,
-      JSON.stringify(event.payload ?? null),
-      event.occurredAt,
-      newId('obx'),
-      this.subjects.command('webhook'),
-      JSON.stringify(command),
-    ])) as { id: string }[];
-    if (inserted.length === 0) {
-      const [existing] = (await this.dataSource.query(STORED_WEBHOOK_SQL, [
-        processor,
-        event.eventId,
-      ])) as { id: string }[];
-      // (only if the stored row was removed between the two statements: the processor retries)
-      if (!existing) throw new Error(`webhook ${event.eventId} conflicted but is not stored`);
-      return { received: true, duplicate: true, id: existing.id };
+      event,
+      id,
+      command: JSON.stringify(command),
+    });
+    if (!receipt.duplicate) {
+      this.metrics.webhookEventsReceived.inc({ processor, type: event.type });
+      this.outboxWritten();
     }
-    this.metrics.webhookEventsReceived.inc({ processor, type: event.type });
-    this.outboxWritten();
-    return { received: true, duplicate: false, id };
+    return receipt;
+  }
+
+  /**
+   * Stores a batch in one statement. A value Postgres refuses (one event's body) fails the
+   * statement: the batch is then stored event by event, so only that event is refused.
+   */
+  private async storeBatch(events: readonly EventToStore[]): Promise<BatchResult<WebhookReceipt>[]> {
+    try {
+      return (await this.storeTogether(events)).map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (events.length === 1 || !isDataException(error)) throw error;
+      return oneByOne(events, async (e) => (await this.storeTogether([e]))[0]);
+    }
+  }
+
+  private async storeTogether(events: readonly EventToStore[]): Promise<WebhookReceipt[]> {
+    const inserted = (await this.dataSource.query(STORE_WEBHOOKS_SQL, [
+      events.map((e) => e.id),
+      events.map((e) => e.processor),
+      events.map((e) => e.event.eventId),
+      events.map((e) => e.event.type),
+      events.map((e) => JSON.stringify(e.event.payload ?? null)),
+      events.map((e) => e.event.occurredAt),
+      events.map(() => newId('obx')),
+      events.map((e) => e.command),
+      this.subjects.command('webhook'),
+    ])) as { id: string }[];
+    const stored = new Set(inserted.map((row) => row.id));
+    const repeats = events.filter((e) => !stored.has(e.id));
+    const existing = repeats.length > 0 ? await this.storedIds(repeats) : new Map<string, string>();
+    return events.map((e) => {
+      if (stored.has(e.id)) return { received: true, duplicate: false, id: e.id };
+      const id = existing.get(`${e.processor}\u0000${e.event.eventId}`);
+      // (only if the stored row was removed between the two statements: the processor retries)
+      if (!id) throw new Error(`webhook ${e.event.eventId} conflicted but is not stored`);
+      return { received: true, duplicate: true, id };
+    });
+  }
+
+  /** The ids under which repeats are stored, by processor and processor event id. */
+  private async storedIds(events: readonly EventToStore[]): Promise<Map<string, string>> {
+    const rows = (await this.dataSource.query(STORED_WEBHOOKS_SQL, [
+      events.map((e) => e.processor),
+      events.map((e) => e.event.eventId),
+    ])) as { id: string; processor: string; processor_event_id: string }[];
+    return new Map(rows.map((r) => [`${r.processor}\u0000${r.processor_event_id}`, r.id]));
   }
 }
 
