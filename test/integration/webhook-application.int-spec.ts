@@ -113,6 +113,104 @@ describe('webhook application (real Postgres)', () => {
     ]);
   });
 
+  it('concurrent receipts stored together: each new event once, repeats answer its id, a body Postgres refuses fails alone', async () => {
+    const events = Array.from({ length: 12 }, () =>
+      intentEvent('payment_intent.processing', { id: stripeId('pi') }),
+    );
+    const repeated = events[3];
+    const bad = intentEvent('payment_intent.processing', { id: stripeId('pi'), note: 'a\u0000b' });
+    const received = await Promise.allSettled(
+      [...events, repeated, repeated, bad].map((e) => receive(e)),
+    );
+    const answers = received.slice(0, 14).map((r) => (r.status === 'fulfilled' ? r.value : r));
+    expect(received[14]).toMatchObject({
+      status: 'rejected',
+      reason: { name: 'WebhookRejected', reason: 'malformed' },
+    });
+    expect(answers.filter((a) => 'duplicate' in a && a.duplicate === false)).toHaveLength(12);
+    const ofRepeat = [answers[3], answers[12], answers[13]] as { id: string; duplicate: boolean }[];
+    expect(new Set(ofRepeat.map((a) => a.id)).size).toBe(1);
+    expect(ofRepeat.filter((a) => !a.duplicate)).toHaveLength(1);
+    const ids = answers.slice(0, 12).map((a) => (a as { id: string }).id);
+    const [{ stored, commands }] = await ds.query(
+      `SELECT (SELECT count(*)::int FROM webhook_events WHERE id = ANY($1)) AS stored,
+              (SELECT count(*)::int FROM outbox WHERE payload->>'webhookEventId' = ANY($1)) AS commands`,
+      [ids],
+    );
+    expect({ stored, commands }).toEqual({ stored: 12, commands: 12 });
+    const [{ badStored }] = await ds.query(
+      `SELECT count(*)::int AS "badStored" FROM webhook_events WHERE processor_event_id = $1`,
+      [bad.id],
+    );
+    expect(badStored).toBe(0);
+  });
+
+  it('concurrent commands applied together; one that must wait fails alone and the rest commit', async () => {
+    const payments = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const pi = stripeId('pi');
+        return { pi, id: await insertPayment('PROCESSING', pi) };
+      }),
+    );
+    const succeeded = await Promise.all(
+      payments.map(({ pi, id }) =>
+        receive(
+          intentEvent('payment_intent.succeeded', {
+            id: pi,
+            amount_received: 1000,
+            metadata: { payment_id: id },
+          }),
+        ),
+      ),
+    );
+    // a refund reported while its payment (not in the batch) is still processing: RetryLater
+    const early = { pi: stripeId('pi'), id: '' };
+    early.id = await insertPayment('PROCESSING', early.pi);
+    const refundId = await insertRefund(early.id, 200);
+    const refundEvent = await receive({
+      id: stripeId('evt'),
+      type: 'refund.updated',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: stripeId('re'),
+          object: 'refund',
+          amount: 200,
+          status: 'succeeded',
+          payment_intent: early.pi,
+          metadata: { refund_id: refundId },
+        },
+      },
+    });
+    const results = await Promise.allSettled([
+      app.apply(refundEvent.id),
+      ...succeeded.map(({ id }) => app.apply(id)),
+    ]);
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: expect.any(RetryLater) });
+    expect(results.slice(1).every((r) => r.status === 'fulfilled')).toBe(true);
+    for (const { id } of payments) {
+      expect(await paymentRow(id)).toMatchObject({ status: 'SUCCEEDED', amount_captured: 1000 });
+      expect(await eventsOf(id)).toEqual(['unused.payments.evt.succeeded']);
+    }
+    for (const { id } of succeeded) {
+      expect(await webhookRow(id)).toMatchObject({ status: 'applied', attempts: 1 });
+    }
+    expect(await webhookRow(refundEvent.id)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect((await paymentRow(early.id)).status).toBe('PROCESSING');
+    // redelivered once its payment succeeded: applied
+    const paid = await receive(
+      intentEvent('payment_intent.succeeded', {
+        id: early.pi,
+        amount_received: 1000,
+        metadata: { payment_id: early.id },
+      }),
+    );
+    await app.apply(paid.id);
+    await app.apply(refundEvent.id);
+    expect(await paymentRow(early.id)).toMatchObject({ amount_refunded: 200 });
+    expect(await webhookRow(refundEvent.id)).toMatchObject({ status: 'applied', attempts: 2 });
+  });
+
   it('the same event applied 10 times concurrently: one transition, one outbox event', async () => {
     const pi = stripeId('pi');
     const paymentId = await insertPayment('REQUIRES_ACTION', pi);

@@ -235,7 +235,9 @@ export class WebhookApplicationService implements WebhookApplier {
       results.map((r) => r.outcome.reason),
       ...outboxArrays(results.flatMap((r) => r.outcome.messages)),
     ])) as [{ id: string; applied_at: Date | string | null }[], number];
-    return new Map(updated.map((row) => [row.id, row.applied_at ? new Date(row.applied_at) : null]));
+    return new Map(
+      updated.map((row) => [row.id, row.applied_at ? new Date(row.applied_at) : null]),
+    );
   }
 
   private applyEffect(

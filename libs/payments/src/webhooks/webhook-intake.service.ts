@@ -180,7 +180,9 @@ export class WebhookIntakeService {
    * Stores a batch in one statement. A value Postgres refuses (one event's body) fails the
    * statement: the batch is then stored event by event, so only that event is refused.
    */
-  private async storeBatch(events: readonly EventToStore[]): Promise<BatchResult<WebhookReceipt>[]> {
+  private async storeBatch(
+    events: readonly EventToStore[],
+  ): Promise<BatchResult<WebhookReceipt>[]> {
     try {
       return (await this.storeTogether(events)).map((value) => ({ ok: true, value }));
     } catch (error) {
