@@ -64,10 +64,14 @@ const STORE_WEBHOOKS_SQL = preparedSql(
    )
    SELECT id FROM stored`,
 );
+/**
+ * Stored events by processor and processor event id: both as index conditions (the unique
+ * index), not joined to an unnest (that plan scans the table). The caller keeps the pairs it
+ * asked for.
+ */
 const STORED_WEBHOOKS_SQL = preparedSql(
-  `SELECT w.id, w.processor, w.processor_event_id FROM webhook_events w
-     JOIN unnest($1::text[], $2::text[]) AS t(processor, processor_event_id)
-       ON w.processor = t.processor AND w.processor_event_id = t.processor_event_id`,
+  `SELECT id, processor, processor_event_id FROM webhook_events
+    WHERE processor = ANY($1) AND processor_event_id = ANY($2)`,
 );
 
 /** One verified event on its way to storage, with the ids it will have if it is new. */
