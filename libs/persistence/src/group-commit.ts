@@ -5,7 +5,7 @@
  * loop with whatever was submitted in this one, so under light load a batch holds one item and
  * costs what the single write cost; under load the items that arrive while `maxInFlight`
  * batches run go together, and the per-write costs (round trips, BEGIN/COMMIT, the WAL flush
- * of each commit) are paid once per batch (docs/decisions.md #17).
+ * of each commit) are paid once per batch (docs/decisions.md #20).
  */
 export type BatchResult<O> =
   { readonly ok: true; readonly value: O } | { readonly ok: false; readonly error: unknown };
