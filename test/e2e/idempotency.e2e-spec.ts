@@ -146,6 +146,35 @@ describe('createPayment', () => {
     await waitForStatus(stack, key, id, 'SUCCEEDED');
     expect(await stack.chargeCount(id)).toBe(1);
   });
+
+  it('concurrent creates stored together: each its own payment; a key reused with another input at the same moment is refused alone', async () => {
+    const key = await client('together');
+    const shared = newKey();
+    const inputs = [
+      ...Array.from({ length: 20 }, (_, i) => createInput({ amount: 1000 + i })),
+      createInput({ idempotencyKey: shared, amount: 500 }),
+      createInput({ idempotencyKey: shared, amount: 501 }),
+    ];
+    const responses = await Promise.all(
+      inputs.map((input) => gql<{ createPayment: Flat }>(stack.graphqlUrl, key, CREATE, { input })),
+    );
+    const created = responses.slice(0, 20).map((r) => dataOf(r).createPayment);
+    expect(new Set(created.map((p) => p.id)).size).toBe(20);
+    expect(created.map((p) => (p as Flat & { amount: number }).amount)).toEqual(
+      inputs.slice(0, 20).map((i) => i.amount),
+    );
+    // one of the two with the shared key wins; the other is a reuse with another request
+    const sharedAnswers = responses.slice(20);
+    expect(sharedAnswers.filter((r) => !r.body.errors)).toHaveLength(1);
+    expect(sharedAnswers.flatMap((r) => errorCodes(r))).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    expect(await clientPayments(key)).toBe(21);
+    const [{ n: commands }] = await stack.dataSource.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE subject LIKE '%.payments.cmd.authorize'
+         AND payload->>'paymentId' = ANY($1)`,
+      [created.map((p) => p.id)],
+    );
+    expect(commands).toBe(20);
+  });
 });
 
 describe('capturePayment and refundPayment', () => {

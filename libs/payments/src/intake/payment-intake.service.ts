@@ -34,7 +34,7 @@ import {
   validReason,
 } from './payment-input';
 import { validateCreatePayment } from './payment-input';
-import { preparedSql } from '../../../persistence/src';
+import { BatchResult, GroupCommit, oneByOne, preparedSql } from '../../../persistence/src';
 
 export interface CapturePaymentInput {
   readonly idempotencyKey: string;
@@ -52,22 +52,52 @@ export interface RefundPaymentInput {
   readonly reason?: string | null;
 }
 
-// One statement claims the key, inserts the payment and its outbox command: it is atomic on
-// its own, costs one round trip, and inserts nothing when the key was already taken.
-const CREATE_PAYMENT_SQL = preparedSql(`
-WITH claim AS (
+/**
+ * A batch of new payments (parallel arrays, one element per request) in ONE statement: each
+ * claims its idempotency key, and only a request whose key it claimed inserts its payment and
+ * its outbox command. Atomic on its own, one round trip; a key already taken (also by an
+ * earlier request of the same batch) inserts nothing. Answers the ids of the payments inserted.
+ */
+const CREATE_PAYMENTS_SQL = preparedSql(`
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                       $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                       $13::text[], $14::text[], $15::timestamptz[], $16::text[], $17::text[],
+                       $18::text[], $19::text[])
+    AS t(client_id, key, request_hash, id, response, amount, currency, capture_method, priority,
+         payment_method, processor_pin, customer_id, description, metadata, created_at,
+         outbox_id, command, route, country)
+), claim AS (
   INSERT INTO idempotency_keys (client_id, key, operation, request_hash, resource_id, response, expires_at)
-  VALUES ($1, $2, 'createPayment', $3, $4, $5::jsonb, now() + make_interval(hours => $6))
-  ON CONFLICT (client_id, key) DO NOTHING RETURNING 1
+  SELECT client_id, key, 'createPayment', request_hash, id, response::jsonb,
+         now() + make_interval(hours => $20) FROM input
+  ON CONFLICT (client_id, key) DO NOTHING RETURNING resource_id
 ), payment AS (
   INSERT INTO payments (id, client_id, status, amount, currency, capture_method, priority, payment_method,
                         processor_pin, customer_id, description, metadata, created_at, updated_at, route, country)
-  SELECT $4, $1, 'PENDING', $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $16, $20::jsonb, $21 FROM claim
+  SELECT i.id, i.client_id, 'PENDING', i.amount, i.currency, i.capture_method, i.priority,
+         i.payment_method, i.processor_pin, i.customer_id, i.description, i.metadata::jsonb,
+         i.created_at, i.created_at, i.route::jsonb, i.country
+    FROM input i JOIN claim c ON c.resource_id = i.id
   RETURNING id
 ), command AS (
-  INSERT INTO outbox (id, subject, payload) SELECT $17, $18, $19::jsonb FROM payment RETURNING id
+  INSERT INTO outbox (id, subject, payload)
+  SELECT i.outbox_id, $21, i.command::jsonb FROM input i JOIN payment p ON p.id = i.id
 )
-SELECT count(*)::int AS claimed FROM claim`);
+SELECT resource_id AS id FROM claim`);
+
+/** One createPayment on its way to the database: the values of one element of the batch. */
+interface PaymentToCreate {
+  readonly clientId: string;
+  readonly scope: IdempotencyScope;
+  readonly payment: PaymentView;
+  readonly processorPin: string | null;
+  readonly country: string | null;
+  readonly command: string;
+}
+
+/** Payments created by one statement at most, and such statements at once at most. */
+const CREATE_BATCH = { maxBatch: 100, maxInFlight: 2 } as const;
 
 /**
  * The payment mutations. Each validates, checks ownership and state, and commits the change,
@@ -85,6 +115,62 @@ export class PaymentIntakeService {
     private readonly outboxWritten: () => void = () => undefined,
   ) {}
 
+  /** Concurrent createPayment requests are inserted together (group commit, decisions #20). */
+  private readonly creates = new GroupCommit<PaymentToCreate, boolean>(
+    (batch) => this.insertPayments(batch),
+    CREATE_BATCH,
+  );
+
+  /**
+   * Inserts a batch in one statement; answers per request whether its key was claimed. If the
+   * statement fails as a whole (a value refused, a lock timeout on one contended key), the
+   * requests are inserted one by one, so each gets its own answer or error.
+   */
+  private async insertPayments(batch: readonly PaymentToCreate[]): Promise<BatchResult<boolean>[]> {
+    const together = async (requests: readonly PaymentToCreate[]) => {
+      const rows = (await translateLockTimeout(() =>
+        this.dataSource.query(CREATE_PAYMENTS_SQL, this.createParameters(requests)),
+      )) as { id: string }[];
+      const inserted = new Set(rows.map((r) => r.id));
+      return requests.map((r) => inserted.has(r.payment.id));
+    };
+    if (batch.length > 1) {
+      try {
+        return (await together(batch)).map((value) => ({ ok: true, value }));
+      } catch {
+        // each request alone below
+      }
+    }
+    return oneByOne(batch, async (r) => (await together([r]))[0]);
+  }
+
+  private createParameters(requests: readonly PaymentToCreate[]): unknown[] {
+    const column = <T>(f: (r: PaymentToCreate) => T) => requests.map(f);
+    return [
+      column((r) => r.clientId),
+      column((r) => r.scope.key),
+      column((r) => r.scope.requestHash),
+      column((r) => r.payment.id),
+      column((r) => JSON.stringify(r.payment)),
+      column((r) => r.payment.amount),
+      column((r) => r.payment.currency),
+      column((r) => r.payment.captureMethod),
+      column((r) => r.payment.priority),
+      column((r) => r.payment.paymentMethod),
+      column((r) => r.processorPin),
+      column((r) => r.payment.customerId),
+      column((r) => r.payment.description),
+      column((r) => (r.payment.metadata === null ? null : JSON.stringify(r.payment.metadata))),
+      column((r) => r.payment.createdAt),
+      column(() => newId('obx')),
+      column((r) => r.command),
+      column((r) => JSON.stringify(r.payment.route)),
+      column((r) => r.country),
+      this.idempotencyTtlHours,
+      this.subjects.command('authorize'),
+    ];
+  }
+
   async createPayment(client: ApiClient, input: CreatePaymentInput): Promise<PaymentView> {
     const valid = validateCreatePayment(input);
     const scope = this.scope(client, 'createPayment', valid.idempotencyKey, {
@@ -95,32 +181,15 @@ export class PaymentIntakeService {
     const route = await this.route(client, valid, unrouted.id);
     const payment: PaymentView = { ...unrouted, route };
     const command: PaymentCommand = { v: 1, type: 'authorize', paymentId: payment.id };
-    const [row] = await translateLockTimeout(() =>
-      this.dataSource.query(CREATE_PAYMENT_SQL, [
-        client.id,
-        scope.key,
-        scope.requestHash,
-        payment.id,
-        JSON.stringify(payment),
-        this.idempotencyTtlHours,
-        payment.amount,
-        payment.currency,
-        payment.captureMethod,
-        payment.priority,
-        payment.paymentMethod,
-        valid.processor,
-        payment.customerId,
-        payment.description,
-        payment.metadata === null ? null : JSON.stringify(payment.metadata),
-        payment.createdAt,
-        newId('obx'),
-        this.subjects.command('authorize'),
-        JSON.stringify(command),
-        JSON.stringify(route),
-        valid.country,
-      ]),
-    );
-    if (row.claimed === 1) {
+    const claimed = await this.creates.submit({
+      clientId: client.id,
+      scope,
+      payment,
+      processorPin: valid.processor,
+      country: valid.country,
+      command: JSON.stringify(command),
+    });
+    if (claimed) {
       this.metrics.paymentsAccepted.inc({ currency: payment.currency });
       this.outboxWritten();
       return payment;
