@@ -34,10 +34,9 @@ import {
   insertAttempt,
   latestAttempt,
   lockPayment,
-  insertFirstAttempt,
   lockRefund,
   recordSuccessAtomically,
-  startProcessing,
+  startFirstAttempt,
   updatePayment,
   updateRefund,
 } from './payment-store';
@@ -342,19 +341,28 @@ export class PaymentCommandHandler {
       : [];
   }
 
-  /** PENDING → PROCESSING and attempt 1, two statements, no transaction (none is needed). */
+  /** PENDING → PROCESSING and attempt 1, one statement (startFirstAttempt). */
   private async claimFirstAuthorize(paymentId: string): Promise<Claim | null> {
-    const started = await startProcessing(this.dataSource, paymentId);
-    const candidates = started ? routeOf(started).map((c) => c.processor) : [];
-    if (!started || candidates.length === 0) return null;
-    const processor = chooseProcessor(candidates, undefined, this.isAvailable);
-    const attempt = await insertFirstAttempt(this.dataSource, {
+    const idempotencyKey = processorIdempotencyKey(paymentId, 'authorize', 1);
+    const started = await startFirstAttempt(this.dataSource, {
       paymentId,
-      processor,
-      idempotencyKey: processorIdempotencyKey(paymentId, 'authorize', 1),
+      available: this.router.names.filter((name) => this.isAvailable(name)),
+      idempotencyKey,
     });
+    // The statement inserted the attempt exactly when there is a processor and a candidate.
+    const processor = started?.payment.processor;
+    const candidates = started ? routeOf(started.payment) : [];
+    if (!started || !processor || candidates.length === 0) return null;
+    const attempt: AttemptRecord = {
+      id: started.attemptId,
+      processor,
+      attemptNumber: 1,
+      idempotencyKey,
+      outcome: 'pending',
+      errorKind: null,
+    };
     return {
-      payment: { ...started, processor },
+      payment: started.payment,
       processor,
       attempt,
       resent: false,

@@ -152,15 +152,29 @@ const RECORD_SUCCESS_SQL = preparedSql(
    SELECT * FROM moved`,
 );
 
-const START_PROCESSING_SQL = preparedSql(
-  `UPDATE payments SET status = 'PROCESSING', updated_at = now() WHERE id = $1 AND status = 'PENDING'
-   RETURNING ${PAYMENT_COLUMNS}`,
-);
-
-const FIRST_ATTEMPT_SQL = preparedSql(
-  `WITH chosen AS (UPDATE payments SET processor = $3 WHERE id = $2 RETURNING id)
-   INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
-   SELECT $1, id, NULL, $3, 'authorize', 1, $4, 'pending' FROM chosen`,
+/**
+ * The first step of an authorize in ONE statement: PENDING → PROCESSING, the processor chosen
+ * (the first of the route's candidates in $2, the processors available now; else the first
+ * candidate; a payment without a route keeps its processor: as `chooseProcessor` for a first
+ * attempt) and attempt 1 inserted with it, unless there is nothing to try (no processor, or a
+ * route without candidates: `routeOf` is then empty). One update of the payment row, not two.
+ */
+const START_FIRST_ATTEMPT_SQL = preparedSql(
+  `WITH moved AS (
+     UPDATE payments p SET status = 'PROCESSING', updated_at = now(),
+       processor = CASE WHEN p.route ? 'candidates' THEN coalesce(
+           (SELECT c->>'processor' FROM jsonb_array_elements(p.route->'candidates') WITH ORDINALITY AS e(c, n)
+             WHERE c->>'processor' = ANY($2::text[]) ORDER BY n LIMIT 1),
+           p.route->'candidates'->0->>'processor', p.processor)
+         ELSE p.processor END
+     WHERE p.id = $1 AND p.status = 'PENDING'
+     RETURNING ${PAYMENT_COLUMNS}
+   ), attempt AS (
+     INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
+     SELECT $3, id, NULL, processor, 'authorize', 1, $4, 'pending' FROM moved
+      WHERE processor IS NOT NULL AND coalesce(jsonb_array_length(route->'candidates'), 1) > 0
+   )
+   SELECT * FROM moved`,
 );
 
 /**
@@ -194,32 +208,21 @@ export async function recordSuccessAtomically(
 }
 
 /**
- * The first step of an authorize, in one statement: PENDING → PROCESSING. Null when the
- * payment is not PENDING (a redelivery, a cancel): the caller takes the general path.
+ * PENDING → PROCESSING with attempt 1 (START_FIRST_ATTEMPT_SQL), whose id is `attemptId`. Null
+ * when the payment is not PENDING (a redelivery, a cancel): the caller takes the general path.
  */
-export async function startProcessing(
+export async function startFirstAttempt(
   sql: Pick<EntityManager, 'query'>,
-  paymentId: string,
-): Promise<PaymentView | null> {
-  const [rows] = await sql.query(START_PROCESSING_SQL, [paymentId]);
-  return rows[0] ? toPaymentView(rows[0]) : null;
-}
-
-/** The first attempt of a payment just moved to PROCESSING, naming its processor. */
-export async function insertFirstAttempt(
-  sql: Pick<EntityManager, 'query'>,
-  a: { paymentId: string; processor: string; idempotencyKey: string },
-): Promise<AttemptRecord> {
-  const id = newId('att');
-  await sql.query(FIRST_ATTEMPT_SQL, [id, a.paymentId, a.processor, a.idempotencyKey]);
-  return {
-    id,
-    processor: a.processor,
-    attemptNumber: 1,
-    idempotencyKey: a.idempotencyKey,
-    outcome: 'pending',
-    errorKind: null,
-  };
+  a: { paymentId: string; available: readonly string[]; idempotencyKey: string },
+): Promise<{ payment: PaymentView; attemptId: string } | null> {
+  const attemptId = newId('att');
+  const rows = await sql.query(START_FIRST_ATTEMPT_SQL, [
+    a.paymentId,
+    a.available,
+    attemptId,
+    a.idempotencyKey,
+  ]);
+  return rows[0] ? { payment: toPaymentView(rows[0]), attemptId } : null;
 }
 
 /**
