@@ -13,6 +13,7 @@ import {
 } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
+import { GroupCommit, oneByOne } from '../../../persistence/src';
 import { paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView } from '../payment.view';
@@ -36,7 +37,8 @@ import {
   lockPayment,
   lockRefund,
   recordSuccessAtomically,
-  startFirstAttempt,
+  FirstAttemptRequest,
+  startFirstAttempts,
   updatePayment,
   updateRefund,
 } from './payment-store';
@@ -57,6 +59,12 @@ const PAYMENT_STATUS_OF: Readonly<Record<ProcessorPaymentStatus, PaymentStatus>>
   failed: 'FAILED',
   canceled: 'CANCELED',
 };
+
+/** An authorize's first step: its payment moved to PROCESSING and attempt 1's id, or null. */
+type FirstStep = { payment: PaymentView; attemptId: string } | null;
+
+/** First steps per statement at most, and such statements at once at most. */
+const FIRST_STEP_BATCH = { maxBatch: 64, maxInFlight: 2 } as const;
 
 /** One processor operation on one payment, described for the generic attempt runner. */
 interface OperationSpec<R> {
@@ -341,14 +349,34 @@ export class PaymentCommandHandler {
       : [];
   }
 
-  /** PENDING → PROCESSING and attempt 1, one statement (startFirstAttempt). */
+  /**
+   * First steps of concurrent authorizes, in one statement (group commit, decisions #20); one by
+   * one if that statement fails as a whole (a deadlock between two batches, say).
+   */
+  private readonly firstSteps = new GroupCommit<FirstAttemptRequest, FirstStep>(
+    async (requests) => {
+      const start = (batch: readonly FirstAttemptRequest[]) =>
+        startFirstAttempts(
+          this.dataSource,
+          this.router.names.filter((name) => this.isAvailable(name)),
+          batch,
+        );
+      if (requests.length > 1) {
+        try {
+          return (await start(requests)).map((value) => ({ ok: true, value }));
+        } catch {
+          // each alone below
+        }
+      }
+      return oneByOne(requests, async (r) => (await start([r]))[0]);
+    },
+    FIRST_STEP_BATCH,
+  );
+
+  /** PENDING → PROCESSING and attempt 1, in one statement with concurrent ones (firstSteps). */
   private async claimFirstAuthorize(paymentId: string): Promise<Claim | null> {
     const idempotencyKey = processorIdempotencyKey(paymentId, 'authorize', 1);
-    const started = await startFirstAttempt(this.dataSource, {
-      paymentId,
-      available: this.router.names.filter((name) => this.isAvailable(name)),
-      idempotencyKey,
-    });
+    const started = await this.firstSteps.submit({ paymentId, idempotencyKey });
     // The statement inserted the attempt exactly when there is a processor and a candidate.
     const processor = started?.payment.processor;
     const candidates = started ? routeOf(started.payment) : [];

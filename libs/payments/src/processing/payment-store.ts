@@ -153,25 +153,29 @@ const RECORD_SUCCESS_SQL = preparedSql(
 );
 
 /**
- * The first step of an authorize in ONE statement: PENDING → PROCESSING, the processor chosen
+ * The first step of authorizes in ONE statement (for a batch of payments, $1 their ids, $3 the
+ * attempts' ids, $4 their processor idempotency keys): PENDING → PROCESSING, the processor chosen
  * (the first of the route's candidates in $2, the processors available now; else the first
  * candidate; a payment without a route keeps its processor: as `chooseProcessor` for a first
  * attempt) and attempt 1 inserted with it, unless there is nothing to try (no processor, or a
  * route without candidates: `routeOf` is then empty). One update of the payment row, not two.
  */
-const START_FIRST_ATTEMPT_SQL = preparedSql(
-  `WITH moved AS (
+const START_FIRST_ATTEMPTS_SQL = preparedSql(
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $3::text[], $4::text[]) AS t(payment_id, attempt_id, attempt_key)
+   ), moved AS (
      UPDATE payments p SET status = 'PROCESSING', updated_at = now(),
        processor = CASE WHEN p.route ? 'candidates' THEN coalesce(
            (SELECT c->>'processor' FROM jsonb_array_elements(p.route->'candidates') WITH ORDINALITY AS e(c, n)
              WHERE c->>'processor' = ANY($2::text[]) ORDER BY n LIMIT 1),
            p.route->'candidates'->0->>'processor', p.processor)
          ELSE p.processor END
-     WHERE p.id = $1 AND p.status = 'PENDING'
-     RETURNING ${PAYMENT_COLUMNS}
+       FROM input i
+     WHERE p.id = ANY($1) AND p.id = i.payment_id AND p.status = 'PENDING'
+     RETURNING ${PAYMENT_COLUMNS}, i.attempt_id, i.attempt_key
    ), attempt AS (
      INSERT INTO payment_attempts (id, payment_id, refund_id, processor, operation, attempt_number, idempotency_key, outcome)
-     SELECT $3, id, NULL, processor, 'authorize', 1, $4, 'pending' FROM moved
+     SELECT attempt_id, id, NULL, processor, 'authorize', 1, attempt_key, 'pending' FROM moved
       WHERE processor IS NOT NULL AND coalesce(jsonb_array_length(route->'candidates'), 1) > 0
    )
    SELECT * FROM moved`,
@@ -207,22 +211,34 @@ export async function recordSuccessAtomically(
   return rows[0] ? toPaymentView(rows[0]) : null;
 }
 
+/** The first step of one authorize: its payment and the key its attempt 1 will carry. */
+export interface FirstAttemptRequest {
+  readonly paymentId: string;
+  readonly idempotencyKey: string;
+}
+
 /**
- * PENDING → PROCESSING with attempt 1 (START_FIRST_ATTEMPT_SQL), whose id is `attemptId`. Null
- * when the payment is not PENDING (a redelivery, a cancel): the caller takes the general path.
+ * PENDING → PROCESSING with attempt 1 for each payment of a batch (START_FIRST_ATTEMPTS_SQL).
+ * Answers, per request in order, the payment moved and its attempt's id, or null when the
+ * payment was not PENDING (a redelivery, a cancel: the caller takes the general path).
  */
-export async function startFirstAttempt(
+export async function startFirstAttempts(
   sql: Pick<EntityManager, 'query'>,
-  a: { paymentId: string; available: readonly string[]; idempotencyKey: string },
-): Promise<{ payment: PaymentView; attemptId: string } | null> {
-  const attemptId = newId('att');
-  const rows = await sql.query(START_FIRST_ATTEMPT_SQL, [
-    a.paymentId,
-    a.available,
-    attemptId,
-    a.idempotencyKey,
-  ]);
-  return rows[0] ? { payment: toPaymentView(rows[0]), attemptId } : null;
+  available: readonly string[],
+  requests: readonly FirstAttemptRequest[],
+): Promise<({ payment: PaymentView; attemptId: string } | null)[]> {
+  const attemptIds = requests.map(() => newId('att'));
+  const rows = (await sql.query(START_FIRST_ATTEMPTS_SQL, [
+    requests.map((r) => r.paymentId),
+    available,
+    attemptIds,
+    requests.map((r) => r.idempotencyKey),
+  ])) as Record<string, unknown>[];
+  const moved = new Map(rows.map((row) => [row.attempt_id as string, toPaymentView(row)]));
+  return attemptIds.map((attemptId) => {
+    const payment = moved.get(attemptId);
+    return payment ? { payment, attemptId } : null;
+  });
 }
 
 /**
