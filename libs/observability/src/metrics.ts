@@ -103,6 +103,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Items per group-commit batch (one statement or transaction), per writer. */
+  readonly groupCommitBatchSize = new Histogram({
+    name: 'group_commit_batch_size',
+    help: 'Items written by one group-commit statement or transaction, per writer',
+    labelNames: ['writer'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   readonly webhookLag = new Histogram({
     name: 'webhook_lag_seconds',
     help: 'Processor event time to applied, per processor',

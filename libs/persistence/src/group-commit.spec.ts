@@ -1,4 +1,4 @@
-import { BatchResult, GroupCommit, oneByOne } from './group-commit';
+import { BatchResult, GroupCommit, oneByOne, togetherOrAlone } from './group-commit';
 
 /** A write that records its batches and answers each item doubled (or fails odd ones). */
 function recorder(options: { failOdd?: boolean; delayMs?: number } = {}) {
@@ -31,7 +31,12 @@ describe('GroupCommit', () => {
 
   it('items submitted together go in one batch; those arriving meanwhile in the next', async () => {
     const r = recorder();
-    const batcher = new GroupCommit(r.write, { maxBatch: 10, maxInFlight: 1 });
+    const sizes: number[] = [];
+    const batcher = new GroupCommit(r.write, {
+      maxBatch: 10,
+      maxInFlight: 1,
+      onBatch: (size) => sizes.push(size),
+    });
     const first = [1, 2, 3].map((i) => batcher.submit(i));
     await new Promise((resolve) => setImmediate(resolve));
     const second = [4, 5].map((i) => batcher.submit(i));
@@ -40,6 +45,7 @@ describe('GroupCommit', () => {
       [1, 2, 3],
       [4, 5],
     ]);
+    expect(sizes).toEqual([3, 2]);
   });
 
   it('never exceeds maxBatch items per batch nor maxInFlight batches at once', async () => {
@@ -110,5 +116,28 @@ describe('GroupCommit', () => {
       { ok: false, error: new Error('two') },
       { ok: true, value: 3 },
     ]);
+  });
+
+  it('togetherOrAlone: one write for the batch; after a failure of the whole, each item alone', async () => {
+    const calls: number[][] = [];
+    const write = async (batch: readonly number[]) => {
+      calls.push([...batch]);
+      if (batch.includes(3)) throw new Error('three refused');
+      return batch.map((i) => i * 10);
+    };
+    await expect(togetherOrAlone([1, 2], write)).resolves.toEqual([
+      { ok: true, value: 10 },
+      { ok: true, value: 20 },
+    ]);
+    expect(calls).toEqual([[1, 2]]);
+    calls.length = 0;
+    await expect(togetherOrAlone([1, 3, 4], write)).resolves.toEqual([
+      { ok: true, value: 10 },
+      { ok: false, error: new Error('three refused') },
+      { ok: true, value: 40 },
+    ]);
+    expect(calls).toEqual([[1, 3, 4], [1], [3], [4]]);
+    // an error the caller does not retry alone fails the batch as a whole
+    await expect(togetherOrAlone([1, 3], write, () => false)).rejects.toThrow('three refused');
   });
 });

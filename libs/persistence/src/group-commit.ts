@@ -15,6 +15,8 @@ export interface GroupCommitOptions {
   readonly maxBatch: number;
   /** Batches running at once at most (connections this batcher may hold). */
   readonly maxInFlight: number;
+  /** Told the size of each batch as it starts (a metric). */
+  readonly onBatch?: (size: number) => void;
 }
 
 interface Waiting<I, O> {
@@ -69,6 +71,7 @@ export class GroupCommit<I, O> {
     while (this.running < this.options.maxInFlight && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.running += 1;
+      this.options.onBatch?.(batch.length);
       void this.run(batch);
     }
   }
@@ -104,4 +107,24 @@ export async function oneByOne<I, O>(
       ),
     ),
   );
+}
+
+/**
+ * Writes a batch with `write` (one result per item, in order). If that fails as a whole and the
+ * batch held more than one item, each item is written alone (when `alone(error)` allows), so
+ * one item's bad value or a deadlock between two batches fails only what it must.
+ */
+export async function togetherOrAlone<I, O>(
+  items: readonly I[],
+  write: (batch: readonly I[]) => Promise<readonly O[]>,
+  alone: (error: unknown) => boolean = () => true,
+): Promise<BatchResult<O>[]> {
+  if (items.length > 1) {
+    try {
+      return (await write(items)).map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (!alone(error)) throw error;
+    }
+  }
+  return oneByOne(items, async (item) => (await write([item]))[0]);
 }

@@ -34,7 +34,7 @@ import {
   validReason,
 } from './payment-input';
 import { validateCreatePayment } from './payment-input';
-import { BatchResult, GroupCommit, oneByOne, preparedSql } from '../../../persistence/src';
+import { BatchResult, GroupCommit, preparedSql, togetherOrAlone } from '../../../persistence/src';
 
 export interface CapturePaymentInput {
   readonly idempotencyKey: string;
@@ -118,7 +118,11 @@ export class PaymentIntakeService {
   /** Concurrent createPayment requests are inserted together (group commit, decisions #20). */
   private readonly creates = new GroupCommit<PaymentToCreate, boolean>(
     (batch) => this.insertPayments(batch),
-    CREATE_BATCH,
+    {
+      ...CREATE_BATCH,
+      onBatch: (size) =>
+        this.metrics.groupCommitBatchSize.observe({ writer: 'payment_intake' }, size),
+    },
   );
 
   /**
@@ -126,22 +130,14 @@ export class PaymentIntakeService {
    * statement fails as a whole (a value refused, a lock timeout on one contended key), the
    * requests are inserted one by one, so each gets its own answer or error.
    */
-  private async insertPayments(batch: readonly PaymentToCreate[]): Promise<BatchResult<boolean>[]> {
-    const together = async (requests: readonly PaymentToCreate[]) => {
+  private insertPayments(batch: readonly PaymentToCreate[]): Promise<BatchResult<boolean>[]> {
+    return togetherOrAlone(batch, async (requests) => {
       const rows = (await translateLockTimeout(() =>
         this.dataSource.query(CREATE_PAYMENTS_SQL, this.createParameters(requests)),
       )) as { id: string }[];
       const inserted = new Set(rows.map((r) => r.id));
       return requests.map((r) => inserted.has(r.payment.id));
-    };
-    if (batch.length > 1) {
-      try {
-        return (await together(batch)).map((value) => ({ ok: true, value }));
-      } catch {
-        // each request alone below
-      }
-    }
-    return oneByOne(batch, async (r) => (await together([r]))[0]);
+    });
   }
 
   private createParameters(requests: readonly PaymentToCreate[]): unknown[] {

@@ -13,7 +13,7 @@ import {
 } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { GroupCommit, oneByOne } from '../../../persistence/src';
+import { GroupCommit, togetherOrAlone } from '../../../persistence/src';
 import { paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView } from '../payment.view';
@@ -354,23 +354,19 @@ export class PaymentCommandHandler {
    * one if that statement fails as a whole (a deadlock between two batches, say).
    */
   private readonly firstSteps = new GroupCommit<FirstAttemptRequest, FirstStep>(
-    async (requests) => {
-      const start = (batch: readonly FirstAttemptRequest[]) =>
+    (requests) =>
+      togetherOrAlone(requests, (batch) =>
         startFirstAttempts(
           this.dataSource,
           this.router.names.filter((name) => this.isAvailable(name)),
           batch,
-        );
-      if (requests.length > 1) {
-        try {
-          return (await start(requests)).map((value) => ({ ok: true, value }));
-        } catch {
-          // each alone below
-        }
-      }
-      return oneByOne(requests, async (r) => (await start([r]))[0]);
+        ),
+      ),
+    {
+      ...FIRST_STEP_BATCH,
+      onBatch: (size) =>
+        this.metrics.groupCommitBatchSize.observe({ writer: 'authorize_first_step' }, size),
     },
-    FIRST_STEP_BATCH,
   );
 
   /** PENDING → PROCESSING and attempt 1, in one statement with concurrent ones (firstSteps). */

@@ -3,7 +3,7 @@ import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
 import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, outboxArrays, outboxInsertSql } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { BatchResult, GroupCommit, oneByOne, preparedSql } from '../../../persistence/src';
+import { BatchResult, GroupCommit, preparedSql, togetherOrAlone } from '../../../persistence/src';
 import { KnownFee, paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView, RefundView } from '../payment.view';
@@ -112,7 +112,11 @@ export class WebhookApplicationService implements WebhookApplier {
   /** Concurrent commands are applied together (group commit): see applyBatch. */
   private readonly batches = new GroupCommit<EventToApply, AppliedEvent>(
     (events) => this.applyBatch(events),
-    APPLY_BATCH,
+    {
+      ...APPLY_BATCH,
+      onBatch: (size) =>
+        this.metrics.groupCommitBatchSize.observe({ writer: 'webhook_application' }, size),
+    },
   );
 
   async apply(webhookEventId: string, hints: WebhookHints = {}): Promise<void> {
@@ -179,20 +183,10 @@ export class WebhookApplicationService implements WebhookApplier {
    * later, a deadlock with another batch), the transaction is rolled back and each event is
    * applied in a transaction of its own, so one event's failure is only its own.
    */
-  private async applyBatch(events: readonly EventToApply[]): Promise<BatchResult<AppliedEvent>[]> {
-    const alone = (e: EventToApply) =>
-      this.dataSource.transaction(async (tx) => (await this.applyTogether(tx, [e]))[0]);
-    if (events.length === 1) return oneByOne(events, alone);
-    try {
-      const results = await this.dataSource.transaction((tx) => this.applyTogether(tx, events));
-      return results.map((value) => ({ ok: true, value }));
-    } catch (error) {
-      this.logger.debug(
-        { err: error, events: events.length },
-        'a webhook batch failed as a whole; applying its events one by one',
-      );
-      return oneByOne(events, alone);
-    }
+  private applyBatch(events: readonly EventToApply[]): Promise<BatchResult<AppliedEvent>[]> {
+    return togetherOrAlone(events, (batch) =>
+      this.dataSource.transaction((tx) => this.applyTogether(tx, batch)),
+    );
   }
 
   private async applyTogether(

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../../domain/src';
 import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../../contracts/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { BatchResult, GroupCommit, oneByOne, preparedSql } from '../../../persistence/src';
+import { BatchResult, GroupCommit, preparedSql, togetherOrAlone } from '../../../persistence/src';
 import { ProcessorRouter } from '../routing/processor-router';
 import { mayNeedFeeLookup } from './webhook-effect-of';
 
@@ -109,7 +109,11 @@ export class WebhookIntakeService {
   /** Concurrent receipts are stored together (group commit); see STORE_WEBHOOKS_SQL. */
   private readonly batches = new GroupCommit<EventToStore, WebhookReceipt>(
     (events) => this.storeBatch(events),
-    STORE_BATCH,
+    {
+      ...STORE_BATCH,
+      onBatch: (size) =>
+        this.metrics.groupCommitBatchSize.observe({ writer: 'webhook_intake' }, size),
+    },
   );
 
   async receive(
@@ -184,15 +188,8 @@ export class WebhookIntakeService {
    * Stores a batch in one statement. A value Postgres refuses (one event's body) fails the
    * statement: the batch is then stored event by event, so only that event is refused.
    */
-  private async storeBatch(
-    events: readonly EventToStore[],
-  ): Promise<BatchResult<WebhookReceipt>[]> {
-    try {
-      return (await this.storeTogether(events)).map((value) => ({ ok: true, value }));
-    } catch (error) {
-      if (events.length === 1 || !isDataException(error)) throw error;
-      return oneByOne(events, async (e) => (await this.storeTogether([e]))[0]);
-    }
+  private storeBatch(events: readonly EventToStore[]): Promise<BatchResult<WebhookReceipt>[]> {
+    return togetherOrAlone(events, (batch) => this.storeTogether(batch), isDataException);
   }
 
   private async storeTogether(events: readonly EventToStore[]): Promise<WebhookReceipt[]> {
