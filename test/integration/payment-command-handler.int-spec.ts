@@ -17,6 +17,10 @@ import {
   PaymentMethodService,
   ProcessorRouter,
 } from '../../libs/payments/src';
+import {
+  recordSuccessesAtomically,
+  startFirstAttempts,
+} from '../../libs/payments/src/processing/payment-store';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { quietLogger } from '../support/quiet-logger';
 
@@ -232,6 +236,68 @@ describe('payment command handler (real Postgres, scripted processor)', () => {
     expect(await attempts(p.id)).toHaveLength(1);
     expect((await payment(p.id)).status).toBe('SUCCEEDED');
     expect(await events(p.id)).toHaveLength(1);
+  });
+
+  it('concurrent authorizes of many payments (first steps and answers written in batches): each charged once, one attempt, one event; a decline among them fails alone', async () => {
+    const batchesBefore =
+      (await metrics.groupCommitBatchSize.get()).values.find(
+        (v) =>
+          v.metricName === 'group_commit_batch_size_count' &&
+          v.labels.writer === 'authorize_record',
+      )?.value ?? 0;
+    const payments = await Promise.all(Array.from({ length: 24 }, () => create('tok_ok')));
+    const declined = await create('tok_decline');
+    const callsBefore = processor.calls.length;
+    // every payment delivered twice at the same moment, as a redelivery can
+    await Promise.all([...payments, declined, ...payments].map((p) => deliver(p.id)));
+    for (const p of payments) {
+      expect(await payment(p.id)).toMatchObject({ status: 'SUCCEEDED', amount_captured: 500 });
+      expect(await attempts(p.id)).toMatchObject([{ attempt_number: 1, outcome: 'succeeded' }]);
+      expect((await events(p.id)).map((e) => e.subject)).toEqual(['unused.payments.evt.succeeded']);
+    }
+    expect((await payment(declined.id)).status).toBe('FAILED');
+    // one call per payment, except a duplicate delivery that re-sent the same key
+    const calls = processor.calls.slice(callsBefore);
+    expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(25);
+    expect(calls.every((c) => c.idempotencyKey.endsWith(':authorize:1'))).toBe(true);
+    const batchesAfter =
+      (await metrics.groupCommitBatchSize.get()).values.find(
+        (v) =>
+          v.metricName === 'group_commit_batch_size_count' &&
+          v.labels.writer === 'authorize_record',
+      )?.value ?? 0;
+    // fewer recording statements than payments: answers were written together
+    expect(batchesAfter - batchesBefore).toBeLessThan(24);
+  });
+
+  it('one answer twice in one batch (a re-send of the same attempt): the payment moves once, one event', async () => {
+    const p = await create('tok_ok');
+    const [started] = await startFirstAttempts(
+      db.dataSource,
+      ['scripted'],
+      [{ paymentId: p.id, idempotencyKey: `${p.id}:authorize:1` }],
+    );
+    expect(started?.payment.status).toBe('PROCESSING');
+    const record = (outbox: string) => ({
+      paymentId: p.id,
+      attemptId: started!.attemptId,
+      latencyMs: 3,
+      changes: { status: 'SUCCEEDED' as const, amountAuthorized: 500, amountCaptured: 500 },
+      allowedFrom: ['PROCESSING' as const],
+      event: {
+        id: outbox,
+        subject: 'unused.payments.evt.succeeded',
+        payload: { payment: { id: p.id } },
+      },
+    });
+    const answers = await recordSuccessesAtomically(db.dataSource, [
+      record(`obx_a_${p.id}`),
+      record(`obx_b_${p.id}`),
+    ]);
+    expect(answers.filter((a) => a !== null)).toHaveLength(1);
+    expect(await payment(p.id)).toMatchObject({ status: 'SUCCEEDED', amount_captured: 500 });
+    expect(await events(p.id)).toHaveLength(1);
+    expect(await attempts(p.id)).toMatchObject([{ outcome: 'succeeded' }]);
   });
 });
 

@@ -36,7 +36,8 @@ import {
   latestAttempt,
   lockPayment,
   lockRefund,
-  recordSuccessAtomically,
+  SuccessRecord,
+  recordSuccessesAtomically,
   FirstAttemptRequest,
   startFirstAttempts,
   updatePayment,
@@ -63,7 +64,7 @@ const PAYMENT_STATUS_OF: Readonly<Record<ProcessorPaymentStatus, PaymentStatus>>
 /** An authorize's first step: its payment moved to PROCESSING and attempt 1's id, or null. */
 type FirstStep = { payment: PaymentView; attemptId: string } | null;
 
-/** First steps per statement at most, and such statements at once at most. */
+/** First steps (and recorded answers) per statement at most, and such statements at once. */
 const FIRST_STEP_BATCH = { maxBatch: 64, maxInFlight: 2 } as const;
 
 /** One processor operation on one payment, described for the generic attempt runner. */
@@ -369,6 +370,17 @@ export class PaymentCommandHandler {
     },
   );
 
+  /** Successful answers of concurrent authorizes, recorded in one statement (group commit). */
+  private readonly successes = new GroupCommit<SuccessRecord, PaymentView | null>(
+    (records) =>
+      togetherOrAlone(records, (batch) => recordSuccessesAtomically(this.dataSource, batch)),
+    {
+      ...FIRST_STEP_BATCH,
+      onBatch: (size) =>
+        this.metrics.groupCommitBatchSize.observe({ writer: 'authorize_record' }, size),
+    },
+  );
+
   /** PENDING → PROCESSING and attempt 1, in one statement with concurrent ones (firstSteps). */
   private async claimFirstAuthorize(paymentId: string): Promise<Claim | null> {
     const idempotencyKey = processorIdempotencyKey(paymentId, 'authorize', 1);
@@ -411,7 +423,7 @@ export class PaymentCommandHandler {
       amountCaptured: r.amountCaptured,
     };
     const message = event ? paymentEventMessage(this.subjects, event, expected, { amount }) : null;
-    const moved = await recordSuccessAtomically(this.dataSource, {
+    const moved = await this.successes.submit({
       paymentId: claim.payment.id,
       attemptId: claim.attempt.id,
       latencyMs,

@@ -141,14 +141,51 @@ function paymentUpdateParams(changes: PaymentChanges): unknown[] {
   ];
 }
 
-const RECORD_SUCCESS_SQL = preparedSql(
-  `WITH moved AS (${PAYMENT_UPDATE} WHERE id = $1 AND status = ANY($13::text[]) RETURNING ${PAYMENT_COLUMNS}),
-   attempt AS (
-     UPDATE payment_attempts SET outcome = 'succeeded', latency_ms = $14, completed_at = now()
-     WHERE id = $15 AND EXISTS (SELECT 1 FROM moved) RETURNING id),
-   event AS (
-     INSERT INTO outbox (id, subject, payload) SELECT $16, $17, $18::jsonb FROM moved WHERE $16::text IS NOT NULL
-     RETURNING id)
+/**
+ * Successful processor answers for a batch of payments, in ONE statement (parallel arrays, one
+ * element per answer; `paymentUpdateParams` per row, the statuses it may move from as a
+ * comma-separated list, the attempt, the outbox event or nulls): each payment moves only from a
+ * status the state machine allows, and only then is its attempt completed and its event
+ * written. Joined back on the input row (its ordinality), so a payment twice in one batch (a
+ * redelivered command re-sending the same attempt) moves once and writes one event. `p.status || ''`: see START_FIRST_ATTEMPTS_SQL.
+ */
+const RECORD_SUCCESSES_SQL = preparedSql(
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+                          $6::bigint[], $7::bigint[], $8::boolean[], $9::text[], $10::boolean[],
+                          $11::text[], $12::boolean[], $13::text[], $14::int[], $15::text[],
+                          $16::text[], $17::text[], $18::text[]) WITH ORDINALITY
+       AS t(i_payment_id, i_status, i_processor, i_processor_reference, i_amount_authorized,
+            i_amount_captured, i_refunded_delta, i_failure_set, i_failure, i_next_action_set,
+            i_next_action, i_clear_pending, i_allowed_from, i_latency_ms, i_attempt_id,
+            i_outbox_id, i_subject, i_payload, i_n)
+   ), moved AS (
+     UPDATE payments p SET
+       status = COALESCE(i.i_status, p.status),
+       processor = COALESCE(i.i_processor, p.processor),
+       processor_reference = COALESCE(i.i_processor_reference, p.processor_reference),
+       amount_authorized = COALESCE(i.i_amount_authorized, p.amount_authorized),
+       amount_captured = COALESCE(i.i_amount_captured, p.amount_captured),
+       amount_refunded = p.amount_refunded + i.i_refunded_delta,
+       failure = CASE WHEN i.i_failure_set THEN i.i_failure::jsonb ELSE p.failure END,
+       next_action = CASE WHEN i.i_next_action_set THEN i.i_next_action::jsonb ELSE p.next_action END,
+       pending_operation = CASE WHEN i.i_clear_pending THEN NULL ELSE p.pending_operation END,
+       pending_capture_amount = CASE WHEN i.i_clear_pending THEN NULL ELSE p.pending_capture_amount END,
+       updated_at = now()
+       FROM input i
+     WHERE p.id = ANY($1) AND p.id = i.i_payment_id
+       AND p.status || '' = ANY(string_to_array(i.i_allowed_from, ','))
+     RETURNING ${PAYMENT_COLUMNS}, i.i_n
+   ), attempt AS (
+     UPDATE payment_attempts a SET outcome = 'succeeded', latency_ms = i.i_latency_ms, completed_at = now()
+       FROM moved m JOIN input i ON i.i_n = m.i_n
+     WHERE a.id = ANY($15) AND a.id = i.i_attempt_id
+   ), event AS (
+     INSERT INTO outbox (id, subject, payload)
+     SELECT i.i_outbox_id, i.i_subject, i.i_payload::jsonb
+       FROM moved m JOIN input i ON i.i_n = m.i_n
+      WHERE i.i_outbox_id IS NOT NULL
+   )
    SELECT * FROM moved`,
 );
 
@@ -184,34 +221,39 @@ const START_FIRST_ATTEMPTS_SQL = preparedSql(
    SELECT * FROM moved`,
 );
 
+/** One successful processor answer to record (RECORD_SUCCESSES_SQL). */
+export interface SuccessRecord {
+  readonly paymentId: string;
+  readonly attemptId: string;
+  readonly latencyMs: number;
+  readonly changes: PaymentChanges;
+  readonly allowedFrom: readonly PaymentStatus[];
+  readonly event: { id: string; subject: string; payload: unknown } | null;
+}
+
 /**
- * The hot path of a successful processor answer, in ONE statement: the payment moves only from
- * a status the state machine allows (`allowedFrom`), and only then is the attempt completed and
- * the event written. Returns null when the payment was not in such a status (the caller then
- * takes the general, transactional path, which explains the refusal).
+ * The hot path of successful processor answers, for a batch, in ONE statement. Answers per
+ * record, in order, the payment moved, or null when the payment was not in a status it may move
+ * from (the caller then takes the general, transactional path, which explains the refusal).
  */
-export async function recordSuccessAtomically(
+export async function recordSuccessesAtomically(
   sql: Pick<EntityManager, 'query'>,
-  input: {
-    paymentId: string;
-    attemptId: string;
-    latencyMs: number;
-    changes: PaymentChanges;
-    allowedFrom: readonly PaymentStatus[];
-    event: { id: string; subject: string; payload: unknown } | null;
-  },
-): Promise<PaymentView | null> {
-  const rows = await sql.query(RECORD_SUCCESS_SQL, [
-    input.paymentId,
-    ...paymentUpdateParams(input.changes),
-    input.allowedFrom,
-    input.latencyMs,
-    input.attemptId,
-    input.event?.id ?? null,
-    input.event?.subject ?? null,
-    input.event ? JSON.stringify(input.event.payload) : null,
-  ]);
-  return rows[0] ? toPaymentView(rows[0]) : null;
+  records: readonly SuccessRecord[],
+): Promise<(PaymentView | null)[]> {
+  const updates = records.map((r) => paymentUpdateParams(r.changes));
+  const column = (index: number) => updates.map((u) => u[index]);
+  const rows = (await sql.query(RECORD_SUCCESSES_SQL, [
+    records.map((r) => r.paymentId),
+    ...Array.from({ length: 11 }, (_, index) => column(index)),
+    records.map((r) => r.allowedFrom.join(',')),
+    records.map((r) => r.latencyMs),
+    records.map((r) => r.attemptId),
+    records.map((r) => r.event?.id ?? null),
+    records.map((r) => r.event?.subject ?? null),
+    records.map((r) => (r.event ? JSON.stringify(r.event.payload) : null)),
+  ])) as Record<string, unknown>[];
+  const moved = new Map(rows.map((row) => [Number(row.i_n), toPaymentView(row)]));
+  return records.map((_, index) => moved.get(index + 1) ?? null);
 }
 
 /** The first step of one authorize: its payment and the key its attempt 1 will carry. */
