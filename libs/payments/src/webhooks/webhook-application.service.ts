@@ -53,7 +53,7 @@ const REFUND_BEFORE_PAYMENT_RETRY_MS = 2000;
 const UNAPPLIED_EVENT_SQL = preparedSql(
   `SELECT w.processor, w.type, w.payload FROM webhook_events w WHERE w.id = $1 AND w.status <> 'applied'`,
 );
-/** The events of a batch, locked in id order (two batches never wait on each other's events). */
+/** The events of a batch, locked in id order: two batches sharing an event wait, never deadlock. */
 const LOCK_EVENTS_SQL = preparedSql(
   `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
 );
