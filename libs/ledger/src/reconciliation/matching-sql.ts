@@ -32,10 +32,13 @@ export const inShard = (key: string, count: string, index: string) =>
  */
 export const btAnchorJoins = (refunds: string) => `
   CROSS JOIN LATERAL (SELECT ${BT_KIND('b')} AS kind) k
-  LEFT JOIN payments p
-    ON k.kind = 'charge' AND p.processor = b.processor AND p.processor_reference = b.source_reference
   LEFT JOIN payment_fees pf
     ON k.kind = 'charge' AND pf.processor = b.processor AND pf.charge_reference = b.source_reference
+  LEFT JOIN LATERAL (
+    SELECT p.id FROM payments p
+     WHERE k.kind = 'charge' AND pf.payment_id IS NULL
+       AND p.processor = b.processor AND p.processor_reference = b.source_reference
+  ) p ON true
   LEFT JOIN ${refunds} r ON k.kind = 'refund' AND r.processor_reference = b.source_reference
   LEFT JOIN disputes d
     ON k.kind = 'dispute' AND d.processor = b.processor AND d.processor_reference = b.source_reference`;
