@@ -27,6 +27,8 @@ export class PaymentUpdatesBridge implements OnModuleInit, OnModuleDestroy {
     this.subscription = this.nc.subscribe(this.subjects.allEvents, {
       callback: (error, msg) => {
         if (error) return this.logger.warn({ err: error }, 'payment events subscription error');
+        // Nobody in this process watches a payment: nothing to parse (every event passes here).
+        if (this.listeners.size === 0) return;
         try {
           const paymentId = (msg.json() as { payment?: { id?: unknown } }).payment?.id;
           if (typeof paymentId === 'string')
