@@ -238,13 +238,15 @@ describe('payment command handler (real Postgres, scripted processor)', () => {
     expect(await events(p.id)).toHaveLength(1);
   });
 
+  /** How many statements have recorded authorize answers so far (the group-commit metric). */
+  const recordBatches = async () =>
+    (await metrics.groupCommitBatchSize.get()).values.find(
+      (v) =>
+        v.metricName === 'group_commit_batch_size_count' && v.labels.writer === 'authorize_record',
+    )?.value ?? 0;
+
   it('concurrent authorizes of many payments (first steps and answers written in batches): each charged once, one attempt, one event; a decline among them fails alone', async () => {
-    const batchesBefore =
-      (await metrics.groupCommitBatchSize.get()).values.find(
-        (v) =>
-          v.metricName === 'group_commit_batch_size_count' &&
-          v.labels.writer === 'authorize_record',
-      )?.value ?? 0;
+    const batchesBefore = await recordBatches();
     const payments = await Promise.all(Array.from({ length: 24 }, () => create('tok_ok')));
     const declined = await create('tok_decline');
     const callsBefore = processor.calls.length;
@@ -260,12 +262,7 @@ describe('payment command handler (real Postgres, scripted processor)', () => {
     const calls = processor.calls.slice(callsBefore);
     expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(25);
     expect(calls.every((c) => c.idempotencyKey.endsWith(':authorize:1'))).toBe(true);
-    const batchesAfter =
-      (await metrics.groupCommitBatchSize.get()).values.find(
-        (v) =>
-          v.metricName === 'group_commit_batch_size_count' &&
-          v.labels.writer === 'authorize_record',
-      )?.value ?? 0;
+    const batchesAfter = await recordBatches();
     // fewer recording statements than payments: answers were written together
     expect(batchesAfter - batchesBefore).toBeLessThan(24);
   });
