@@ -173,8 +173,10 @@ async function compare(ctx: BenchContext, baseline: Side, gateway: Side) {
   return { baseline: merge(runs.baseline), gateway: merge(runs.gateway), ratioPerRound };
 }
 
-/** applied_at − received_at of every event, once the worker applied them all (or time ran out). */
-/** Waits until the events of one load (its label is in their ids) are done; their lag. */
+/**
+ * applied_at − received_at of the events of one load (its label is in their ids), once the
+ * worker applied them all (or time ran out).
+ */
 async function measureLag(
   ctx: BenchContext,
   db: BenchDatabase,

@@ -1,21 +1,22 @@
-import { BatchResult, GroupCommit, oneByOne, togetherOrAlone } from './group-commit';
+import { GroupCommit, oneByOne, togetherOrAlone } from './group-commit';
 
-/** A write that records its batches and answers each item doubled (or fails odd ones). */
+/**
+ * A write that records its batches and answers each item doubled; with `failOdd` a batch holding
+ * an odd item throws (so the batcher writes its items alone, and the odd ones fail).
+ */
 function recorder(options: { failOdd?: boolean; delayMs?: number } = {}) {
   const batches: number[][] = [];
   let running = 0;
   let maxRunning = 0;
-  const write = async (items: readonly number[]): Promise<BatchResult<number>[]> => {
+  const write = async (items: readonly number[]): Promise<number[]> => {
     batches.push([...items]);
     running += 1;
     maxRunning = Math.max(maxRunning, running);
     await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 5));
     running -= 1;
-    return items.map((i) =>
-      options.failOdd && i % 2 === 1
-        ? { ok: false, error: new Error(`odd ${i}`) }
-        : { ok: true, value: i * 2 },
-    );
+    const odd = items.find((i) => i % 2 === 1);
+    if (options.failOdd && odd !== undefined) throw new Error(`odd ${odd}`);
+    return items.map((i) => i * 2);
   };
   return { write, batches, maxRunning: () => maxRunning };
 }
@@ -76,9 +77,9 @@ describe('GroupCommit', () => {
       async (items) => {
         calls += 1;
         if (calls === 1) throw new Error('connection lost');
-        return items.map((i) => ({ ok: true, value: i }));
+        return [...items];
       },
-      { maxBatch: 10, maxInFlight: 1 },
+      { maxBatch: 10, maxInFlight: 1, retryAlone: () => false },
     );
     const failed = [1, 2].map((i) => flaky.submit(i));
     await new Promise((resolve) => setImmediate(resolve));
@@ -91,7 +92,7 @@ describe('GroupCommit', () => {
   });
 
   it('a write answering too few results fails the items left without one', async () => {
-    const batcher = new GroupCommit<number, number>(async () => [{ ok: true, value: 1 }], {
+    const batcher = new GroupCommit<number, number>(async () => [1], {
       maxBatch: 10,
       maxInFlight: 1,
     });

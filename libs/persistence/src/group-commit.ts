@@ -17,6 +17,11 @@ export interface GroupCommitOptions {
   readonly maxInFlight: number;
   /** Told the size of each batch as it starts (a metric). */
   readonly onBatch?: (size: number) => void;
+  /**
+   * Whether items of a batch that failed as a whole are written again one by one (default:
+   * always), so one item's bad value or a deadlock between two batches fails only what it must.
+   */
+  readonly retryAlone?: (error: unknown) => boolean;
 }
 
 interface Waiting<I, O> {
@@ -31,11 +36,12 @@ export class GroupCommit<I, O> {
   private scheduled = false;
 
   /**
-   * `write` gets the items of a batch and answers one result per item, in order; if it throws,
-   * every item of the batch fails with that error.
+   * `write` gets the items of a batch and answers one result per item, in order. If it throws
+   * for a batch of several, each item is written alone (see `retryAlone`); an item whose own
+   * write throws fails with that error.
    */
   constructor(
-    private readonly write: (items: readonly I[]) => Promise<readonly BatchResult<O>[]>,
+    private readonly write: (items: readonly I[]) => Promise<readonly O[]>,
     private readonly options: GroupCommitOptions,
   ) {
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) {
@@ -78,7 +84,11 @@ export class GroupCommit<I, O> {
 
   private async run(batch: readonly Waiting<I, O>[]): Promise<void> {
     try {
-      const results = await this.write(batch.map((w) => w.item));
+      const results = await togetherOrAlone(
+        batch.map((w) => w.item),
+        this.write,
+        this.options.retryAlone,
+      );
       batch.forEach((w, i) => {
         const result = results[i];
         if (!result) w.reject(new Error('group commit: the batch answered no result for an item'));

@@ -34,7 +34,7 @@ import {
   validReason,
 } from './payment-input';
 import { validateCreatePayment } from './payment-input';
-import { BatchResult, GroupCommit, preparedSql, togetherOrAlone } from '../../../persistence/src';
+import { GroupCommit, preparedSql } from '../../../persistence/src';
 
 export interface CapturePaymentInput {
   readonly idempotencyKey: string;
@@ -130,14 +130,12 @@ export class PaymentIntakeService {
    * statement fails as a whole (a value refused, a lock timeout on one contended key), the
    * requests are inserted one by one, so each gets its own answer or error.
    */
-  private insertPayments(batch: readonly PaymentToCreate[]): Promise<BatchResult<boolean>[]> {
-    return togetherOrAlone(batch, async (requests) => {
-      const rows = (await translateLockTimeout(() =>
-        this.dataSource.query(CREATE_PAYMENTS_SQL, this.createParameters(requests)),
-      )) as { id: string }[];
-      const inserted = new Set(rows.map((r) => r.id));
-      return requests.map((r) => inserted.has(r.payment.id));
-    });
+  private async insertPayments(batch: readonly PaymentToCreate[]): Promise<boolean[]> {
+    const rows = (await translateLockTimeout(() =>
+      this.dataSource.query(CREATE_PAYMENTS_SQL, this.createParameters(batch)),
+    )) as { id: string }[];
+    const inserted = new Set(rows.map((r) => r.id));
+    return batch.map((r) => inserted.has(r.payment.id));
   }
 
   private createParameters(requests: readonly PaymentToCreate[]): unknown[] {

@@ -13,7 +13,7 @@ import {
 } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, writeOutbox } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { GroupCommit, togetherOrAlone } from '../../../persistence/src';
+import { GroupCommit } from '../../../persistence/src';
 import { paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView } from '../payment.view';
@@ -64,8 +64,8 @@ const PAYMENT_STATUS_OF: Readonly<Record<ProcessorPaymentStatus, PaymentStatus>>
 /** An authorize's first step: its payment moved to PROCESSING and attempt 1's id, or null. */
 type FirstStep = { payment: PaymentView; attemptId: string } | null;
 
-/** First steps (and recorded answers) per statement at most, and such statements at once. */
-const FIRST_STEP_BATCH = { maxBatch: 64, maxInFlight: 2 } as const;
+/** First steps, or recorded answers, per statement at most, and such statements at once. */
+const AUTHORIZE_BATCH = { maxBatch: 64, maxInFlight: 2 } as const;
 
 /** One processor operation on one payment, described for the generic attempt runner. */
 interface OperationSpec<R> {
@@ -356,15 +356,13 @@ export class PaymentCommandHandler {
    */
   private readonly firstSteps = new GroupCommit<FirstAttemptRequest, FirstStep>(
     (requests) =>
-      togetherOrAlone(requests, (batch) =>
-        startFirstAttempts(
-          this.dataSource,
-          this.router.names.filter((name) => this.isAvailable(name)),
-          batch,
-        ),
+      startFirstAttempts(
+        this.dataSource,
+        this.router.names.filter((name) => this.isAvailable(name)),
+        requests,
       ),
     {
-      ...FIRST_STEP_BATCH,
+      ...AUTHORIZE_BATCH,
       onBatch: (size) =>
         this.metrics.groupCommitBatchSize.observe({ writer: 'authorize_first_step' }, size),
     },
@@ -372,10 +370,9 @@ export class PaymentCommandHandler {
 
   /** Successful answers of concurrent authorizes, recorded in one statement (group commit). */
   private readonly successes = new GroupCommit<SuccessRecord, PaymentView | null>(
-    (records) =>
-      togetherOrAlone(records, (batch) => recordSuccessesAtomically(this.dataSource, batch)),
+    (records) => recordSuccessesAtomically(this.dataSource, records),
     {
-      ...FIRST_STEP_BATCH,
+      ...AUTHORIZE_BATCH,
       onBatch: (size) =>
         this.metrics.groupCommitBatchSize.observe({ writer: 'authorize_record' }, size),
     },

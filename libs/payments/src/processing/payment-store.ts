@@ -147,7 +147,8 @@ function paymentUpdateParams(changes: PaymentChanges): unknown[] {
  * comma-separated list, the attempt, the outbox event or nulls): each payment moves only from a
  * status the state machine allows, and only then is its attempt completed and its event
  * written. Joined back on the input row (its ordinality), so a payment twice in one batch (a
- * redelivered command re-sending the same attempt) moves once and writes one event. `p.status || ''`: see START_FIRST_ATTEMPTS_SQL.
+ * redelivered command re-sending the same attempt) moves once and writes one event.
+ * `p.status || ''`: see START_FIRST_ATTEMPTS_SQL.
  */
 const RECORD_SUCCESSES_SQL = preparedSql(
   `WITH input AS (

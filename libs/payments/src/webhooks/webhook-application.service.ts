@@ -3,7 +3,7 @@ import { PaymentStatus, RefundStatus, transition } from '../../../domain/src';
 import { BalanceTransactionSnapshot, EventType, Subjects } from '../../../contracts/src';
 import { OutboxMessage, RetryLater, outboxArrays, outboxInsertSql } from '../../../messaging/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { BatchResult, GroupCommit, preparedSql, togetherOrAlone } from '../../../persistence/src';
+import { GroupCommit, preparedSql } from '../../../persistence/src';
 import { KnownFee, paymentEventMessage } from '../events';
 import { refundEventMessage } from '../finance-events';
 import { PaymentView, RefundView } from '../payment.view';
@@ -109,9 +109,15 @@ export class WebhookApplicationService implements WebhookApplier {
     private readonly lookupBalanceTransaction?: BalanceTransactionLookup,
   ) {}
 
-  /** Concurrent commands are applied together (group commit): see applyBatch. */
+  /**
+   * Concurrent commands are applied together (group commit) in ONE transaction: the events
+   * locked, each effect in turn, all outcomes and their outbox messages in one statement. If
+   * anything fails (an event to retry later, a deadlock with another batch), the transaction is
+   * rolled back and each event is applied in a transaction of its own, so one event's failure
+   * is only its own.
+   */
   private readonly batches = new GroupCommit<EventToApply, AppliedEvent>(
-    (events) => this.applyBatch(events),
+    (events) => this.dataSource.transaction((tx) => this.applyTogether(tx, events)),
     {
       ...APPLY_BATCH,
       onBatch: (size) =>
@@ -175,18 +181,6 @@ export class WebhookApplicationService implements WebhookApplier {
       );
       return null;
     }
-  }
-
-  /**
-   * Applies a batch of events in ONE transaction: the events locked, each effect in turn, all
-   * outcomes and their outbox messages in one statement. If anything fails (an event to retry
-   * later, a deadlock with another batch), the transaction is rolled back and each event is
-   * applied in a transaction of its own, so one event's failure is only its own.
-   */
-  private applyBatch(events: readonly EventToApply[]): Promise<BatchResult<AppliedEvent>[]> {
-    return togetherOrAlone(events, (batch) =>
-      this.dataSource.transaction((tx) => this.applyTogether(tx, batch)),
-    );
   }
 
   private async applyTogether(

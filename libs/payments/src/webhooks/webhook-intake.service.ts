@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../../domain/src';
 import { ParsedWebhook, PaymentCommand, ProcessorError, Subjects } from '../../../contracts/src';
 import { Logger, Metrics } from '../../../observability/src';
-import { BatchResult, GroupCommit, preparedSql, togetherOrAlone } from '../../../persistence/src';
+import { GroupCommit, preparedSql } from '../../../persistence/src';
 import { ProcessorRouter } from '../routing/processor-router';
 import { mayNeedFeeLookup } from './webhook-effect-of';
 
@@ -106,11 +106,16 @@ export class WebhookIntakeService {
     private readonly outboxWritten: () => void = () => undefined,
   ) {}
 
-  /** Concurrent receipts are stored together (group commit); see STORE_WEBHOOKS_SQL. */
+  /**
+   * Concurrent receipts are stored together (group commit; see STORE_WEBHOOKS_SQL). A value
+   * Postgres refuses (one event's body) fails the statement: the batch is then stored event by
+   * event, so only that event is refused.
+   */
   private readonly batches = new GroupCommit<EventToStore, WebhookReceipt>(
-    (events) => this.storeBatch(events),
+    (events) => this.storeTogether(events),
     {
       ...STORE_BATCH,
+      retryAlone: isDataException,
       onBatch: (size) =>
         this.metrics.groupCommitBatchSize.observe({ writer: 'webhook_intake' }, size),
     },
@@ -182,14 +187,6 @@ export class WebhookIntakeService {
       this.outboxWritten();
     }
     return receipt;
-  }
-
-  /**
-   * Stores a batch in one statement. A value Postgres refuses (one event's body) fails the
-   * statement: the batch is then stored event by event, so only that event is refused.
-   */
-  private storeBatch(events: readonly EventToStore[]): Promise<BatchResult<WebhookReceipt>[]> {
-    return togetherOrAlone(events, (batch) => this.storeTogether(batch), isDataException);
   }
 
   private async storeTogether(events: readonly EventToStore[]): Promise<WebhookReceipt[]> {
