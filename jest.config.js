@@ -32,6 +32,8 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      // The apps run compiled, as `npm start` runs them (scripts/build.js).
+      globalSetup: '<rootDir>/test/support/build-apps.js',
     },
   ],
 };

@@ -6,15 +6,14 @@
 //    (autocannon's overallRate sends each connection's quota in a burst at the start of every
 //    second, which measures saturation latency rather than latency at that rate.)
 import autocannon from 'autocannon';
-import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { RawHttpPool, fireAtRate, rawPost, settle } from './raw-http';
 
 const CREATE_PAYMENT =
   'mutation Create($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }';
 const RUN_ID = randomBytes(4).toString('hex');
 const REQUEST_TIMEOUT_MS = 10_000;
 const OPEN_LOOP_GRACE_MS = 15_000;
-const OPEN_LOOP_TICK_MS = 2;
 const OPEN_LOOP_MAX_OUTSTANDING = 5_000;
 const FAILURE_TEXT_MAX = 400;
 
@@ -258,7 +257,7 @@ export interface OpenLoopOptions {
 
 class OpenLoopRun {
   readonly verifier = new Verifier();
-  private readonly agent: Agent;
+  private readonly pool: RawHttpPool;
   private readonly target: URL;
   private outstanding = 0;
   private skipped = 0;
@@ -267,8 +266,8 @@ class OpenLoopRun {
     private readonly endpoint: Endpoint,
     private readonly options: OpenLoopOptions,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.connections });
     this.target = new URL(endpoint.path, endpoint.url);
+    this.pool = new RawHttpPool(this.target, options.connections, REQUEST_TIMEOUT_MS);
   }
 
   /**
@@ -276,41 +275,19 @@ class OpenLoopRun {
    * spaced instants, then waits for the answers. Returns the seconds the measured part took.
    */
   async run(): Promise<number> {
-    const warmupS = this.options.warmupS ?? 0;
-    if (warmupS > 0) await this.send(warmupS, new Verifier());
+    const { rate, durationS, warmupS = 0 } = this.options;
+    if (warmupS > 0) {
+      const warmup = new Verifier();
+      await fireAtRate(rate, warmupS, (dueAt) => this.fire(dueAt, warmup));
+    }
     const start = performance.now();
-    await this.send(this.options.durationS, this.verifier);
+    await fireAtRate(rate, durationS, (dueAt) => this.fire(dueAt, this.verifier));
     const sentForS = (performance.now() - start) / 1000;
-    await this.settle();
-    this.agent.destroy();
+    const unanswered = await settle(() => this.outstanding, OPEN_LOOP_GRACE_MS);
+    this.verifier.transportError('no answer within the grace period', unanswered);
+    this.pool.destroy();
     this.verifier.transportError('generator backlog: requests skipped', this.skipped);
     return sentForS;
-  }
-
-  /** Sends `rate × seconds` requests at evenly spaced instants, answers recorded in `verifier`. */
-  private async send(seconds: number, verifier: Verifier): Promise<void> {
-    const total = Math.round(this.options.rate * seconds);
-    const interval = 1000 / this.options.rate;
-    const start = performance.now();
-    let scheduled = 0;
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
-        for (; scheduled < due; scheduled += 1) this.fire(start + scheduled * interval, verifier);
-        if (scheduled >= total) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, OPEN_LOOP_TICK_MS);
-    });
-  }
-
-  private async settle(): Promise<void> {
-    const deadline = performance.now() + OPEN_LOOP_GRACE_MS;
-    while (this.outstanding > 0 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    this.verifier.transportError('no answer within the grace period', this.outstanding);
   }
 
   private fire(dueAt: number, verifier: Verifier): void {
@@ -319,35 +296,12 @@ class OpenLoopRun {
       return;
     }
     this.outstanding += 1;
-    let done = false;
-    const finish = (record: () => void) => {
-      if (done) return;
-      done = true;
-      this.outstanding -= 1;
-      record();
-    };
     const body = createPaymentBody(this.options.label);
-    const req = request(this.target, {
-      method: 'POST',
-      agent: this.agent,
-      headers: { ...headers(this.endpoint), 'content-length': Buffer.byteLength(body) },
-      timeout: REQUEST_TIMEOUT_MS,
+    this.pool.request(rawPost(this.target, headers(this.endpoint), body), (error, response) => {
+      this.outstanding -= 1;
+      if (error || !response) verifier.transportError(error?.message ?? 'no response');
+      else verifier.response(response.status, response.body, performance.now() - dueAt);
     });
-    const failed = (error: Error) => finish(() => verifier.transportError(error.message));
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', failed);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', failed);
-      res.on('end', () =>
-        finish(() => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          verifier.response(res.statusCode ?? 0, text, performance.now() - dueAt);
-        }),
-      );
-    });
-    req.end(body);
   }
 }
 

@@ -65,6 +65,11 @@ export interface BenchDatabase {
   readonly dataSource: DataSource;
 }
 
+/** Where scripts/build.js put the JavaScript of a TypeScript source (relative to the root). */
+function compiled(script: string): string {
+  return join('dist', script.replace(/\.ts$/, '.js'));
+}
+
 export const APP_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
 function databaseUrl(adminUrl: string, name: string): string {
@@ -189,11 +194,10 @@ export class ChildApp {
         ...APP_NODE_FLAGS,
         // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the apps.
         ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        // Compiled by `npm run bench` (scripts/build.js --bench), as `npm start` runs the apps.
         '-r',
-        '@swc-node/register',
-        '-r',
-        join(ROOT, 'bench/orphan-guard.ts'),
-        spec.script,
+        join(ROOT, 'dist/bench/orphan-guard.js'),
+        compiled(spec.script),
       ],
       {
         cwd: ROOT,

@@ -3,10 +3,10 @@
 // closedLoop: N connections back to back (the maximum); openLoop: a fixed offered rate, latency
 // counted from the instant each request was due.
 import autocannon from 'autocannon';
-import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { Latency, summarize } from './load';
+import { RawHttpPool, fireAtRate, rawPost, settle } from './raw-http';
 
 const RUN_ID = randomBytes(4).toString('hex');
 const TIMEOUT_MS = 10_000;
@@ -135,65 +135,23 @@ export async function openLoopWebhooks(
   options: { label: string; rate: number; durationS: number; connections: number },
 ): Promise<WebhookLoad> {
   const tally = new Tally();
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const url = new URL(target.url);
+  const pool = new RawHttpPool(url, options.connections, TIMEOUT_MS);
   let outstanding = 0;
   const fire = (dueAt: number) => {
     outstanding += 1;
     const { body, signature } = signedEvent(target.secret, options.label);
-    const req = request(url, {
-      method: 'POST',
-      agent,
-      timeout: TIMEOUT_MS,
-      headers: {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        'stripe-signature': signature,
-      },
-    });
-    let done = false;
-    const finish = (f: () => void) => {
-      if (done) return;
-      done = true;
+    const headers = { 'content-type': 'application/json', 'stripe-signature': signature };
+    pool.request(rawPost(url, headers, body), (error, response) => {
       outstanding -= 1;
-      f();
-    };
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => finish(() => tally.fail(e.message)));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        finish(() =>
-          tally.record(
-            res.statusCode ?? 0,
-            Buffer.concat(chunks).toString('utf8'),
-            performance.now() - dueAt,
-          ),
-        ),
-      );
+      if (error || !response) tally.fail(error?.message ?? 'no response');
+      else tally.record(response.status, response.body, performance.now() - dueAt);
     });
-    req.end(body);
   };
-  const total = Math.round(options.rate * options.durationS);
-  const interval = 1000 / options.rate;
   const start = performance.now();
-  let scheduled = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
-      for (; scheduled < due; scheduled += 1) fire(start + scheduled * interval);
-      if (scheduled >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 2);
-  });
+  await fireAtRate(options.rate, options.durationS, fire);
   const sentForS = (performance.now() - start) / 1000;
-  const deadline = performance.now() + 15_000;
-  while (outstanding > 0 && performance.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
-  tally.fail('no answer within the grace period', outstanding);
-  agent.destroy();
+  tally.fail('no answer within the grace period', await settle(() => outstanding, 15_000));
+  pool.destroy();
   return tally.result(sentForS);
 }

@@ -1,4 +1,4 @@
-// Adds the ledger app (apps/ledger/src/main.ts as a child process) to an e2e stack.
+// Adds the ledger app (compiled apps/ledger/src/main.ts as a child process) to an e2e stack.
 import { AppName, AppProcess, Stack } from './stack';
 
 /** Starts the ledger against the stack's database and NATS namespace; resolves once started. */
@@ -7,7 +7,7 @@ export async function startLedgerProcess(
   env: Record<string, string> = {},
 ): Promise<AppProcess> {
   const ledger = new AppProcess(
-    // AppProcess runs `apps/<name>/src/main.ts`; the ledger follows the same layout.
+    // AppProcess runs `dist/apps/<name>/src/main.js`; the ledger follows the same layout.
     'ledger' as AppName,
     {
       PATH: process.env.PATH,

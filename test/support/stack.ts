@@ -53,7 +53,7 @@ export class LogBuffer {
 
 export type AppName = 'gateway' | 'worker';
 
-/** One app (gateway or worker) run as `node -r @swc-node/register apps/<name>/src/main.ts`. */
+/** One app (gateway or worker) run as `npm start` runs it: `node dist/apps/<name>/src/main.js`. */
 export class AppProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
@@ -88,9 +88,8 @@ export class AppProcess {
       [
         '-r',
         join(ROOT, 'test/support/orphan-guard.js'),
-        '-r',
-        '@swc-node/register',
-        `apps/${this.name}/src/main.ts`,
+        // As `npm start` runs it: compiled by scripts/build.js (the e2e project's global set-up).
+        `dist/apps/${this.name}/src/main.js`,
       ],
       { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Compiles the apps (and what they import) from TypeScript to CommonJS in dist/, with the same
+// SWC options @swc-node/register applies at run time, so `npm start` runs plain JavaScript:
+// no TypeScript compiler, transform cache or source maps held in each process's heap
+// (docs/decisions.md #21). Specs are left out; `--bench` adds bench/ (the benchmark's child
+// processes run from dist/ too). Takes well under a second.
+const { readdirSync, mkdirSync, writeFileSync, rmSync } = require('node:fs');
+const { join, dirname, relative } = require('node:path');
+const { transformFileSync } = require('@swc/core');
+
+const ROOT = join(__dirname, '..');
+const OUT = join(ROOT, 'dist');
+const SOURCES = ['apps', 'libs', 'adapters', 'migrations'];
+const SPEC = /\.(spec|int-spec|e2e-spec)\.ts$|\.d\.ts$/;
+
+const OPTIONS = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    // As tsconfig.json read by @swc-node/register: experimentalDecorators, emitDecoratorMetadata,
+    // target ES2023 (hence define semantics for class fields), CommonJS with ES module interop.
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
+    target: 'es2023',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs', noInterop: false },
+  sourceMaps: false,
+  swcrc: false,
+};
+
+function* typescriptFiles(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* typescriptFiles(path);
+    else if (entry.name.endsWith('.ts') && !SPEC.test(entry.name)) yield path;
+  }
+}
+
+function build(sources) {
+  rmSync(OUT, { recursive: true, force: true });
+  let count = 0;
+  for (const source of sources) {
+    for (const file of typescriptFiles(join(ROOT, source))) {
+      const target = join(OUT, relative(ROOT, file)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, transformFileSync(file, OPTIONS).code);
+      count += 1;
+    }
+  }
+  return count;
+}
+
+const started = Date.now();
+const count = build(process.argv.includes('--bench') ? [...SOURCES, 'bench'] : SOURCES);
+console.log(`build: ${count} files compiled to dist/ in ${Date.now() - started} ms`);
