@@ -23,7 +23,9 @@ const CLAIM_OUTBOX_SQL = preparedSql(
   `SELECT id, subject, payload FROM outbox
     WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
 );
-const MARK_PUBLISHED_SQL = preparedSql(`UPDATE outbox SET published_at = now() WHERE id = ANY($1)`);
+// Planned at each execution, never prepared (persistence/src/prepared-statements.ts): the
+// outbox starts empty and grows fast, and a plan cached while it was small scans it all.
+const MARK_PUBLISHED_SQL = `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`;
 
 /** Writes messages to the outbox inside the caller's transaction (one statement). */
 export async function writeOutbox(tx: Sql, messages: readonly OutboxMessage[]): Promise<void> {

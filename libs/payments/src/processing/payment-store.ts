@@ -9,7 +9,6 @@ import {
   toRefundView,
 } from '../payment.view';
 import { AttemptOutcome, AttemptRecord, ProcessorOperation } from './attempt-policy';
-import { preparedSql } from '../../../persistence/src';
 
 /** Row-level reads and writes the worker does inside its transactions. */
 export async function lockPayment(
@@ -149,9 +148,9 @@ function paymentUpdateParams(changes: PaymentChanges): unknown[] {
  * written. Joined back on the input row (its ordinality), so a payment twice in one batch (a
  * redelivered command re-sending the same attempt) moves once and writes one event.
  * `p.status || ''`: see START_FIRST_ATTEMPTS_SQL.
+ * Planned at each execution, never prepared (persistence/src/prepared-statements.ts).
  */
-const RECORD_SUCCESSES_SQL = preparedSql(
-  `WITH input AS (
+const RECORD_SUCCESSES_SQL = `WITH input AS (
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
                           $6::bigint[], $7::bigint[], $8::boolean[], $9::text[], $10::boolean[],
                           $11::text[], $12::boolean[], $13::text[], $14::int[], $15::text[],
@@ -187,8 +186,7 @@ const RECORD_SUCCESSES_SQL = preparedSql(
        FROM moved m JOIN input i ON i.i_n = m.i_n
       WHERE i.i_outbox_id IS NOT NULL
    )
-   SELECT * FROM moved`,
-);
+   SELECT * FROM moved`;
 
 /**
  * The first step of authorizes in ONE statement (for a batch of payments, $1 their ids, $3 the
@@ -197,9 +195,9 @@ const RECORD_SUCCESSES_SQL = preparedSql(
  * candidate; a payment without a route keeps its processor: as `chooseProcessor` for a first
  * attempt) and attempt 1 inserted with it, unless there is nothing to try (no processor, or a
  * route without candidates: `routeOf` is then empty). One update of the payment row, not two.
+ * Planned at each execution, never prepared (persistence/src/prepared-statements.ts).
  */
-const START_FIRST_ATTEMPTS_SQL = preparedSql(
-  `WITH input AS (
+const START_FIRST_ATTEMPTS_SQL = `WITH input AS (
      SELECT * FROM unnest($1::text[], $3::text[], $4::text[]) AS t(payment_id, attempt_id, attempt_key)
    ), moved AS (
      UPDATE payments p SET status = 'PROCESSING', updated_at = now(),
@@ -219,8 +217,7 @@ const START_FIRST_ATTEMPTS_SQL = preparedSql(
      SELECT attempt_id, id, NULL, processor, 'authorize', 1, attempt_key, 'pending' FROM moved
       WHERE processor IS NOT NULL AND coalesce(jsonb_array_length(route->'candidates'), 1) > 0
    )
-   SELECT * FROM moved`,
-);
+   SELECT * FROM moved`;
 
 /** One successful processor answer to record (RECORD_SUCCESSES_SQL). */
 export interface SuccessRecord {

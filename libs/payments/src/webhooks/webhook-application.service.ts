@@ -53,23 +53,23 @@ const REFUND_BEFORE_PAYMENT_RETRY_MS = 2000;
 const UNAPPLIED_EVENT_SQL = preparedSql(
   `SELECT w.processor, w.type, w.payload FROM webhook_events w WHERE w.id = $1 AND w.status <> 'applied'`,
 );
-/** The events of a batch, locked in id order: two batches sharing an event wait, never deadlock. */
-const LOCK_EVENTS_SQL = preparedSql(
-  `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-);
+/**
+ * The events of a batch, locked in id order: two batches sharing an event wait, never deadlock.
+ * Planned at each execution, never prepared (persistence/src/prepared-statements.ts).
+ */
+const LOCK_EVENTS_SQL = `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = ANY($1) ORDER BY id FOR UPDATE`;
 /**
  * The outcomes of a batch's events and the outbox messages they produced, in one statement.
  * `w.id = ANY($1)` puts the events' primary key in the plan: joined only to the unnest, the
  * planner hashed it against a scan of the whole table (2 ms per batch at 20k events, 15 ms at
  * 50k, pg_stat_statements 2026-11-22).
+ * Planned at each execution, never prepared (persistence/src/prepared-statements.ts).
  */
-const RECORD_OUTCOMES_SQL = preparedSql(
-  `WITH queued AS (${outboxInsertSql(4)}),
+const RECORD_OUTCOMES_SQL = `WITH queued AS (${outboxInsertSql(4)}),
    outcome AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, status, reason))
    UPDATE webhook_events w SET status = o.status, last_error = o.reason, attempts = w.attempts + 1,
      applied_at = CASE WHEN o.status = 'applied' THEN now() ELSE w.applied_at END
-   FROM outcome o WHERE w.id = ANY($1) AND w.id = o.id RETURNING w.id, w.applied_at`,
-);
+   FROM outcome o WHERE w.id = ANY($1) AND w.id = o.id RETURNING w.id, w.applied_at`;
 
 /** Events applied in one transaction at most, and such transactions at once at most. */
 const APPLY_BATCH = { maxBatch: 64, maxInFlight: 2 } as const;

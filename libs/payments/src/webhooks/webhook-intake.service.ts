@@ -68,11 +68,10 @@ const STORE_WEBHOOKS_SQL = preparedSql(
  * Stored events by processor and processor event id: both as index conditions (the unique
  * index), not joined to an unnest (that plan scans the table). The caller keeps the pairs it
  * asked for.
+ * Planned at each execution, never prepared (persistence/src/prepared-statements.ts).
  */
-const STORED_WEBHOOKS_SQL = preparedSql(
-  `SELECT id, processor, processor_event_id FROM webhook_events
-    WHERE processor = ANY($1) AND processor_event_id = ANY($2)`,
-);
+const STORED_WEBHOOKS_SQL = `SELECT id, processor, processor_event_id FROM webhook_events
+    WHERE processor = ANY($1) AND processor_event_id = ANY($2)`;
 
 /** One verified event on its way to storage, with the ids it will have if it is new. */
 interface EventToStore {
