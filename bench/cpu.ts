@@ -54,13 +54,20 @@ function snapshotProcesses(): Map<number, ProcInfo> {
   return processes;
 }
 
-/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
-function machineTicks(): { busy: number; total: number } {
+interface MachineTicks {
+  readonly busy: number;
+  readonly total: number;
+  /** Time the hypervisor ran something else while this machine wanted its CPU. */
+  readonly steal: number;
+}
+
+/** Busy, stolen and total jiffies of the whole machine (first line of /proc/stat). */
+function machineTicks(): MachineTicks {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const values = line.trim().split(/\s+/).slice(1).map(Number);
   const total = values.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = values[3] + values[4];
-  return { busy: total - idle, total };
+  return { busy: total - idle, total, steal: values[7] ?? 0 };
 }
 
 /** A named set of processes, resolved at the end of the phase. */
@@ -87,8 +94,13 @@ export interface CpuReport {
   readonly percent: Record<string, number>;
   /** Time runnable but waiting for a core, percent of the phase, per group (main threads). */
   readonly waitingForCpu: Record<string, number>;
-  /** Whole machine busy, percent of one core (at most cores × 100). */
+  /** Whole machine busy, percent of one core (at most cores × 100); includes `steal`. */
   readonly machineBusy: number;
+  /**
+   * CPU the hypervisor gave to other guests while this machine wanted it, percent of one core:
+   * on a shared virtual machine, the part of a slow phase that is not ours.
+   */
+  readonly steal: number;
   /** Machine busy minus the groups: other processes (e.g. other people's test suites). */
   readonly other: number;
   readonly capacity: number;
@@ -97,7 +109,7 @@ export interface CpuReport {
 interface Snapshot {
   readonly at: number;
   readonly processes: Map<number, ProcInfo>;
-  readonly machine: { busy: number; total: number };
+  readonly machine: MachineTicks;
 }
 
 function takeSnapshot(): Snapshot {
@@ -142,15 +154,16 @@ export class CpuMeter {
     }
     const cores = cpus().length;
     const machine = end.machine;
-    const busyShare =
-      (machine.busy - this.begin.machine.busy) / (machine.total - this.begin.machine.total);
-    const machineBusy = round1(busyShare * cores * 100);
+    const elapsed = machine.total - this.begin.machine.total;
+    const machineBusy = round1(((machine.busy - this.begin.machine.busy) / elapsed) * cores * 100);
+    const steal = round1(((machine.steal - this.begin.machine.steal) / elapsed) * cores * 100);
     return {
       wallS: round1(wallS),
       percent,
       waitingForCpu,
       machineBusy,
-      other: round1(Math.max(0, machineBusy - toPercent(known))),
+      steal,
+      other: round1(Math.max(0, machineBusy - steal - toPercent(known))),
       capacity: cores * 100,
     };
   }
@@ -171,6 +184,7 @@ export function mergeCpu(reports: readonly CpuReport[]): CpuReport {
     percent: Object.fromEntries(names.map((n) => [n, weighted((r) => r.percent[n])])),
     waitingForCpu: Object.fromEntries(names.map((n) => [n, weighted((r) => r.waitingForCpu[n])])),
     machineBusy: weighted((r) => r.machineBusy),
+    steal: weighted((r) => r.steal),
     other: weighted((r) => r.other),
     capacity: reports[0].capacity,
   };

@@ -89,7 +89,7 @@ function cpuLine(cpu: CpuReport): string {
     const wait = cpu.waitingForCpu[name];
     return `${name} ${pct.toFixed(0)}${wait === undefined ? '' : ` w${wait.toFixed(0)}`}`;
   });
-  return `  CPU % of one core (w = % waiting for a core): ${parts.join(', ')}, other ${cpu.other.toFixed(0)}, machine ${cpu.machineBusy.toFixed(0)}/${cpu.capacity}`;
+  return `  CPU % of one core (w = % waiting for a core): ${parts.join(', ')}, other ${cpu.other.toFixed(0)}, steal ${(cpu.steal ?? 0).toFixed(0)}, machine ${cpu.machineBusy.toFixed(0)}/${cpu.capacity}`;
 }
 
 export function formatProcessors(p: ProcessorResults): string {

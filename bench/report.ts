@@ -221,7 +221,8 @@ function cpuTable(phases: readonly [string, CpuReport, Record<string, number>?][
     ['CPU % of one core (ms/payment) w = % waiting for a core', ...phases.map(([p]) => p)],
     ...names.map((n) => [n, ...phases.map(([, r, ms]) => cell(n, r, ms))]),
     ['other processes', ...phases.map(([, r]) => pct(r.other))],
-    ['machine busy', ...phases.map(([, r]) => `${pct(r.machineBusy)}/${r.capacity}`)],
+    ['stolen by the hypervisor (steal)', ...phases.map(([, r]) => pct(r.steal ?? 0))],
+    ['machine busy (incl. steal)', ...phases.map(([, r]) => `${pct(r.machineBusy)}/${r.capacity}`)],
   ]);
 }
 

@@ -56,6 +56,8 @@ export interface RatePhase extends WebhookLoad {
   readonly rate: number;
   readonly lag: WebhookLag;
   readonly cpuMsPerEvent: Record<string, number>;
+  /** CPU the hypervisor took from this machine during the phase, percent of one core. */
+  readonly stealPercent: number;
 }
 
 interface Side {
@@ -276,7 +278,7 @@ async function ratePhase(ctx: BenchContext, rate: number): Promise<RatePhase> {
       round2(((pct / 100) * run.cpu.wallS * 1000) / Math.max(1, run.result.accepted)),
     ]),
   );
-  return { ...run.result, rate, lag, cpuMsPerEvent };
+  return { ...run.result, rate, lag, cpuMsPerEvent, stealPercent: run.cpu.steal };
 }
 
 /** The section printed after the other suites' results. */
@@ -295,7 +297,7 @@ export function formatWebhookResults(w: WebhookResults): string {
       `    lag applied_at − received_at: p50 ${r.lag.p50Ms} ms, p99 ${r.lag.p99Ms} ms, max ${r.lag.maxMs} ms (${r.lag.applied}/${r.lag.events} applied)`,
       `    CPU ms per event: ${Object.entries(r.cpuMsPerEvent)
         .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
+        .join(', ')}; stolen by the hypervisor ${r.stealPercent} % of one core`,
     ]),
     `  ${mark(w.ratio >= T.ratio)} gateway ÷ baseline ${w.ratio} (rounds ${w.ratioPerRound.join(', ')}), target >= ${T.ratio}`,
     `  ${mark(w.atRate.latencyMs.p99 <= T.answerP99Ms && w.atRate.failed === 0)} answer p99 at ${w.atRate.rate}/s ${w.atRate.latencyMs.p99} ms, target <= ${T.answerP99Ms}`,
