@@ -4,7 +4,15 @@
 // no TypeScript compiler, transform cache or source maps held in each process's heap
 // (docs/decisions.md #21). Specs are left out; `--bench` adds bench/ (the benchmark's child
 // processes run from dist/ too). Takes well under a second.
-const { readdirSync, mkdirSync, writeFileSync, rmSync } = require('node:fs');
+const {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} = require('node:fs');
 const { join, dirname, relative } = require('node:path');
 const { transformFileSync } = require('@swc/core');
 
@@ -35,20 +43,52 @@ function* typescriptFiles(dir) {
   }
 }
 
+/**
+ * Writes `code` to `target` only if it differs, through a temporary file renamed over it: a
+ * process started at the same moment (two `npm run start:*` at once) never reads a half-written
+ * or deleted module.
+ */
+function writeIfChanged(target, code) {
+  if (existsSync(target) && readFileSync(target, 'utf8') === code) return false;
+  mkdirSync(dirname(target), { recursive: true });
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, code);
+  renameSync(temporary, target);
+  return true;
+}
+
+/** Compiled files whose source is gone (a module deleted or renamed) are removed. */
+function* compiledFiles(dir) {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* compiledFiles(path);
+    else if (entry.name.endsWith('.js')) yield path;
+  }
+}
+
 function build(sources) {
-  rmSync(OUT, { recursive: true, force: true });
-  let count = 0;
+  const expected = new Set();
+  let written = 0;
   for (const source of sources) {
     for (const file of typescriptFiles(join(ROOT, source))) {
       const target = join(OUT, relative(ROOT, file)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, transformFileSync(file, OPTIONS).code);
-      count += 1;
+      expected.add(target);
+      if (writeIfChanged(target, transformFileSync(file, OPTIONS).code)) written += 1;
     }
   }
-  return count;
+  for (const source of sources) {
+    for (const file of compiledFiles(join(OUT, source))) {
+      if (!expected.has(file)) unlinkSync(file);
+    }
+  }
+  return { compiled: expected.size, written };
 }
 
 const started = Date.now();
-const count = build(process.argv.includes('--bench') ? [...SOURCES, 'bench'] : SOURCES);
-console.log(`build: ${count} files compiled to dist/ in ${Date.now() - started} ms`);
+const { compiled, written } = build(
+  process.argv.includes('--bench') ? [...SOURCES, 'bench'] : SOURCES,
+);
+console.log(
+  `build: ${compiled} files compiled to dist/ (${written} changed) in ${Date.now() - started} ms`,
+);
