@@ -19,8 +19,10 @@ export const outboxInsertSql = (first: number) =>
    SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::jsonb[])`;
 
 const WRITE_OUTBOX_SQL = preparedSql(outboxInsertSql(1));
+// The payload as JSON text, published as it is: not parsed into objects by the driver only to be
+// serialized again for NATS.
 const CLAIM_OUTBOX_SQL = preparedSql(
-  `SELECT id, subject, payload FROM outbox
+  `SELECT id, subject, payload::text AS payload FROM outbox
     WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
 );
 // Planned at each execution, never prepared (persistence/src/prepared-statements.ts): the
@@ -124,15 +126,13 @@ export class OutboxRelay {
 
   private async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
-      const rows: { id: string; subject: string; payload: unknown }[] = await tx.query(
+      const rows: { id: string; subject: string; payload: string }[] = await tx.query(
         CLAIM_OUTBOX_SQL,
         [this.options.batchSize],
       );
       if (rows.length === 0) return 0;
       await Promise.all(
-        rows.map((row) =>
-          this.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id }),
-        ),
+        rows.map((row) => this.js.publish(row.subject, row.payload, { msgID: row.id })),
       );
       await tx.query(MARK_PUBLISHED_SQL, [rows.map((r) => r.id)]);
       this.metrics.outboxPublished.inc(rows.length);
