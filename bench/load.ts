@@ -8,6 +8,7 @@
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { RawHttpPool, fireAtRate, rawPost, settle } from './raw-http';
+import { SlowWindow, slowestWindows } from './slow-windows';
 
 const CREATE_PAYMENT =
   'mutation Create($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }';
@@ -67,6 +68,8 @@ export interface LoadRecord {
   readonly durationS: number;
   readonly counts: Counts;
   readonly latencies: readonly number[];
+  /** Open loop only: when each answered request was due, seconds into the phase. */
+  readonly dueS?: readonly number[];
   readonly firstFailure: string | null;
 }
 
@@ -87,10 +90,13 @@ function isAcceptedPayment(body: string): boolean {
 class Verifier {
   readonly counts: Counts = { accepted: 0, non2xx: 0, graphqlErrors: 0, transportErrors: 0 };
   readonly latencies: number[] = [];
+  readonly dueS: number[] = [];
   firstFailure: string | null = null;
 
-  response(status: number, body: string, latencyMs: number): void {
+  /** `dueS`: when the request was due, seconds into the phase (open loop). */
+  response(status: number, body: string, latencyMs: number, dueS?: number): void {
     this.latencies.push(latencyMs);
+    if (dueS !== undefined) this.dueS.push(dueS);
     if (status < 200 || status > 299) {
       this.counts.non2xx += 1;
       this.noteFailure(`HTTP ${status}: ${body}`);
@@ -134,6 +140,8 @@ export interface LoadStats extends Counts {
   readonly responses: number;
   readonly acceptedPerS: number;
   readonly latencyMs: Latency;
+  /** Open loop (one run): the half-seconds with the highest p99, worst first. */
+  readonly slowestHalfSeconds: readonly SlowWindow[];
   /** True when every request got an accepted payment. */
   readonly clean: boolean;
   /** The first failed request, for diagnosis. */
@@ -181,6 +189,10 @@ export function toStats(records: readonly LoadRecord[]): LoadStats {
     responses: counts.accepted + counts.non2xx + counts.graphqlErrors,
     acceptedPerS: Math.round(counts.accepted / durationS),
     latencyMs: summarize(records.flatMap((r) => r.latencies)),
+    slowestHalfSeconds:
+      records.length === 1 && records[0].dueS
+        ? slowestWindows(records[0].dueS, records[0].latencies)
+        : [],
     clean: failures === 0,
     firstFailure: records.find((r) => r.firstFailure !== null)?.firstFailure ?? null,
   };
@@ -281,7 +293,9 @@ class OpenLoopRun {
       await fireAtRate(rate, warmupS, (dueAt) => this.fire(dueAt, warmup));
     }
     const start = performance.now();
-    await fireAtRate(rate, durationS, (dueAt) => this.fire(dueAt, this.verifier));
+    await fireAtRate(rate, durationS, (dueAt) =>
+      this.fire(dueAt, this.verifier, (dueAt - start) / 1000),
+    );
     const sentForS = (performance.now() - start) / 1000;
     const unanswered = await settle(() => this.outstanding, OPEN_LOOP_GRACE_MS);
     this.verifier.transportError('no answer within the grace period', unanswered);
@@ -290,7 +304,7 @@ class OpenLoopRun {
     return sentForS;
   }
 
-  private fire(dueAt: number, verifier: Verifier): void {
+  private fire(dueAt: number, verifier: Verifier, dueS?: number): void {
     if (this.outstanding >= OPEN_LOOP_MAX_OUTSTANDING) {
       this.skipped += 1;
       return;
@@ -300,7 +314,7 @@ class OpenLoopRun {
     this.pool.request(rawPost(this.target, headers(this.endpoint), body), (error, response) => {
       this.outstanding -= 1;
       if (error || !response) verifier.transportError(error?.message ?? 'no response');
-      else verifier.response(response.status, response.body, performance.now() - dueAt);
+      else verifier.response(response.status, response.body, performance.now() - dueAt, dueS);
     });
   }
 }
@@ -315,6 +329,7 @@ export async function openLoop(endpoint: Endpoint, options: OpenLoopOptions): Pr
     durationS: Math.round(sentForS * 100) / 100,
     counts: run.verifier.counts,
     latencies: run.verifier.latencies,
+    dueS: run.verifier.dueS,
     firstFailure: run.verifier.firstFailure,
   };
 }

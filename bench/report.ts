@@ -8,6 +8,7 @@ import { CpuReport } from './cpu';
 import { EndToEndResults } from './end-to-end';
 import { IntakeResults } from './intake';
 import { LoadStats } from './load';
+import { formatSlowWindows } from './slow-windows';
 import { PhaseReport } from './phase';
 import { ROOT } from './stack';
 
@@ -258,6 +259,7 @@ function intakeText(intake: IntakeResults): string {
     ]),
     `ratio gateway/baseline: ${intake.ratio} (target >= ${TARGETS.intakeRatio}); per round ${intake.ratioPerRound.join(', ')}`,
     `outbox rows unpublished when the phase ended: ${afterMax} (max), ${afterRate} (70 %)`,
+    `slowest half-seconds at 70 % (answers): ${formatSlowWindows(intake.productAtRate.load.slowestHalfSeconds)}`,
     dbText(phases),
     sessionsText(phases),
     '',
@@ -295,6 +297,7 @@ function e2eText(e2e: EndToEndResults): string {
       `p99 ${q.p99} ms, max ${q.max} ms (target p99 <= ${TARGETS.e2eP99AtRateMs})`,
     `  statuses ${JSON.stringify(r.counts.byStatus)}; not SUCCEEDED: ${r.notSucceeded}` +
       (r.drained ? '' : ' (drain deadline passed)'),
+    `  slowest half-seconds of the HTTP answers: ${formatSlowWindows(r.phase.load.slowestHalfSeconds)}`,
     dbText(phases),
     scansText(e2e),
     sessionsText(phases),

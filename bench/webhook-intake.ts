@@ -21,6 +21,7 @@ import {
   startProduct,
 } from './stack';
 import { WebhookLoad, WebhookTarget, closedLoopWebhooks, openLoopWebhooks } from './webhook-load';
+import { formatSlowWindows } from './slow-windows';
 
 const SECRET = 'whsec_bench_webhooks';
 const STRIPE_ENV = {
@@ -131,6 +132,7 @@ function merge(parts: readonly WebhookLoad[]): WebhookLoad {
     durationS,
     acceptedPerS: Math.round(accepted / durationS),
     // Worst round of each percentile (rounds are equal length; a conservative merge).
+    slowestHalfSeconds: [],
     latencyMs: {
       p50: pick('p50'),
       p90: pick('p90'),
@@ -294,6 +296,7 @@ export function formatWebhookResults(w: WebhookResults): string {
     line('gateway (closed loop)', w.gateway),
     ...[w.atRate, w.atHeadroom].flatMap((r) => [
       line(`gateway+worker @${r.rate}/s`, r),
+      `    slowest half-seconds (answers): ${formatSlowWindows(r.slowestHalfSeconds)}`,
       `    lag applied_at − received_at: p50 ${r.lag.p50Ms} ms, p99 ${r.lag.p99Ms} ms, max ${r.lag.maxMs} ms (${r.lag.applied}/${r.lag.events} applied)`,
       `    CPU ms per event: ${Object.entries(r.cpuMsPerEvent)
         .map(([k, v]) => `${k} ${v}`)

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { Latency, summarize } from './load';
 import { RawHttpPool, fireAtRate, rawPost, settle } from './raw-http';
+import { SlowWindow, slowestWindows } from './slow-windows';
 
 const RUN_ID = randomBytes(4).toString('hex');
 const TIMEOUT_MS = 10_000;
@@ -23,6 +24,8 @@ export interface WebhookLoad {
   readonly durationS: number;
   readonly acceptedPerS: number;
   readonly latencyMs: Latency;
+  /** Fixed rate only: the half-seconds with the highest p99, worst first. */
+  readonly slowestHalfSeconds: readonly SlowWindow[];
   readonly firstFailure: string | null;
 }
 
@@ -64,9 +67,12 @@ class Tally {
   accepted = 0;
   failed = 0;
   readonly latencies: number[] = [];
+  readonly dueS: number[] = [];
   firstFailure: string | null = null;
-  record(status: number, body: string, ms: number): void {
+  /** `dueS`: when the request was due, seconds into the phase (fixed rate). */
+  record(status: number, body: string, ms: number, dueS?: number): void {
     this.latencies.push(ms);
+    if (dueS !== undefined) this.dueS.push(dueS);
     if (status === 200 && body.includes('"received":true')) this.accepted += 1;
     else this.fail(`HTTP ${status}: ${body.slice(0, 300)}`);
   }
@@ -82,6 +88,7 @@ class Tally {
       durationS: Math.round(durationS * 100) / 100,
       acceptedPerS: Math.round(this.accepted / durationS),
       latencyMs: summarize(this.latencies),
+      slowestHalfSeconds: this.dueS.length > 0 ? slowestWindows(this.dueS, this.latencies) : [],
       firstFailure: this.firstFailure,
     };
   }
@@ -145,7 +152,10 @@ export async function openLoopWebhooks(
     pool.request(rawPost(url, headers, body), (error, response) => {
       outstanding -= 1;
       if (error || !response) tally.fail(error?.message ?? 'no response');
-      else tally.record(response.status, response.body, performance.now() - dueAt);
+      else {
+        const dueS = (dueAt - start) / 1000;
+        tally.record(response.status, response.body, performance.now() - dueAt, dueS);
+      }
     });
   };
   const start = performance.now();

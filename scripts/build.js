@@ -57,6 +57,15 @@ function writeIfChanged(target, code) {
   return true;
 }
 
+/** Another build running at the same moment may have removed it first. */
+function removeIfPresent(file) {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+  }
+}
+
 /** Compiled files whose source is gone (a module deleted or renamed) are removed. */
 function* compiledFiles(dir) {
   if (!existsSync(dir)) return;
@@ -79,7 +88,7 @@ function build(sources) {
   }
   for (const source of sources) {
     for (const file of compiledFiles(join(OUT, source))) {
-      if (!expected.has(file)) unlinkSync(file);
+      if (!expected.has(file)) removeIfPresent(file);
     }
   }
   return { compiled: expected.size, written };
