@@ -207,9 +207,9 @@ const START_FIRST_ATTEMPTS_SQL = `WITH input AS (
            p.route->'candidates'->0->>'processor', p.processor)
          ELSE p.processor END
        FROM input i
-     -- status || '' keeps the status index out of the plan: with statistics from a moment with
-     -- no PENDING payment, the cached plan scanned that index for PENDING and filtered by id,
-     -- i.e. read the whole backlog per batch (121 buffers per payment, pg_stat_statements)
+     -- status || '' keeps the status index out of the plan: planned with statistics from a
+     -- moment with no PENDING payment, the statement scanned that index for PENDING and filtered
+     -- by id, i.e. read the whole backlog per batch (121 buffers per payment, pg_stat_statements)
      WHERE p.id = ANY($1) AND p.id = i.payment_id AND p.status || '' = 'PENDING'
      RETURNING ${PAYMENT_COLUMNS}, i.attempt_id, i.attempt_key
    ), attempt AS (
